@@ -1,0 +1,18 @@
+//! Database migrations of AutoHub, one file per change, each with its `down()`.
+//!
+//! This crate never imports the server's entities: a migration describes the tables as they were
+//! when it was written, so later changes to the code cannot rewrite history.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_accounts;
+
+/// Every migration, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_accounts::Migration)]
+    }
+}

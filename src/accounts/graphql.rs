@@ -1,0 +1,536 @@
+//! The GraphQL face of accounts: `User`, `Session`, `AuthPayload`, their inputs, and the
+//! account queries and mutations. Resolvers parse arguments and call the service.
+
+use async_graphql::{Context, InputObject, Object, Result, ID};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::entity::{session, user, AccountStatus, MembershipTier, Role};
+use super::service::{self, NewStaff, ProfileChanges, RegisterInput as NewCustomer, SignedIn};
+use crate::graphql::pagination::{self, Page};
+use crate::graphql::{client, parse_id, state, to_id, viewer};
+use crate::referrals::service::referral_link;
+
+pub struct User {
+    model: user::Model,
+    /// Shown as to its owner whoever asks: the user a sign-up or sign-in just returned.
+    own: bool,
+}
+
+impl User {
+    pub fn new(model: user::Model) -> Self {
+        Self { model, own: false }
+    }
+
+    /// The account the request just created or signed in to, shown to its owner.
+    pub fn own(model: user::Model) -> Self {
+        Self { model, own: true }
+    }
+
+    fn private<T>(&self, ctx: &Context<'_>, value: T) -> Result<Option<T>> {
+        Ok((self.own || service::may_see_private(viewer(ctx)?, &self.model)).then_some(value))
+    }
+}
+
+/// A person with an account: customer, staff member or administrator. Contact details and
+/// referral details are visible to the user themselves and to staff; others see a public profile.
+#[Object]
+impl User {
+    /// The user's id.
+    async fn id(&self) -> ID {
+        to_id(self.model.id)
+    }
+    /// Email address (lower case). Null unless the viewer is this user or staff.
+    async fn email(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        self.private(ctx, self.model.email.as_str())
+    }
+    /// Given name.
+    async fn first_name(&self) -> &str {
+        &self.model.first_name
+    }
+    /// Family name.
+    async fn last_name(&self) -> &str {
+        &self.model.last_name
+    }
+    /// Given and family name together.
+    async fn full_name(&self) -> String {
+        format!("{} {}", self.model.first_name, self.model.last_name)
+    }
+    /// Phone number. Null unless the viewer is this user or staff.
+    async fn phone(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self.private(ctx, self.model.phone.as_deref())?.flatten())
+    }
+    /// True once the user signed in with a code texted to their phone.
+    async fn phone_verified(&self) -> bool {
+        self.model.phone_verified
+    }
+    /// What the user may do.
+    async fn role(&self) -> Role {
+        self.model.role
+    }
+    /// Whether the account may sign in.
+    async fn status(&self) -> AccountStatus {
+        self.model.status
+    }
+    /// True once the user proved they own their email address.
+    async fn email_verified(&self) -> bool {
+        self.model.email_verified
+    }
+    /// Date of birth. Null unless the viewer is this user or staff.
+    async fn date_of_birth(&self, ctx: &Context<'_>) -> Result<Option<NaiveDate>> {
+        Ok(self.private(ctx, self.model.date_of_birth)?.flatten())
+    }
+    /// Postal address. Null unless the viewer is this user or staff.
+    async fn address(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self.private(ctx, self.model.address.as_deref())?.flatten())
+    }
+    /// Postal code. Null unless the viewer is this user or staff.
+    async fn zip_code(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self.private(ctx, self.model.zip_code.as_deref())?.flatten())
+    }
+    /// A few words the user wrote about themselves.
+    async fn bio(&self) -> Option<&str> {
+        self.model.bio.as_deref()
+    }
+    /// Where the user's picture is served; null when they have none.
+    async fn avatar_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let base = &state(ctx)?.config.public_url;
+        Ok(self
+            .model
+            .avatar_path
+            .as_deref()
+            .map(|path| format!("{base}/media/{path}")))
+    }
+    /// Membership level, which decides the offers the user may use.
+    async fn membership_tier(&self) -> MembershipTier {
+        self.model.membership_tier
+    }
+    /// The user's own referral code. Null unless the viewer is this user or staff.
+    async fn referral_code(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        self.private(ctx, self.model.referral_code.as_str())
+    }
+    /// The sign-up link that carries the referral code. Null unless the viewer is this user or staff.
+    async fn referral_link(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let link = referral_link(&state(ctx)?.config.public_url, &self.model.referral_code);
+        self.private(ctx, link)
+    }
+    /// Reward points earned by referrals. Null unless the viewer is this user or staff.
+    async fn rewards_balance(&self, ctx: &Context<'_>) -> Result<Option<i32>> {
+        self.private(ctx, self.model.rewards_balance)
+    }
+    /// True while the user has a live connection open. Live connections are not served yet,
+    /// so this is false for everyone.
+    async fn is_online(&self) -> bool {
+        false
+    }
+    /// When the user was last connected.
+    async fn last_seen_at(&self) -> Option<DateTime<Utc>> {
+        self.model.last_seen_at
+    }
+    /// When the account was made.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.model.created_at
+    }
+    /// When the account last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.model.updated_at
+    }
+}
+
+pub struct AuthPayload(SignedIn);
+
+/// What a sign-in returns: a short-lived access token for the `Authorization: Bearer` header,
+/// and a refresh token that gets new ones (and is replaced each time it is used).
+#[Object]
+impl AuthPayload {
+    /// A JWT to send as `Authorization: Bearer <token>`; valid for 15 minutes by default.
+    async fn access_token(&self) -> &str {
+        &self.0.access_token
+    }
+    /// An opaque token for `refreshToken`; it works once and then is replaced.
+    async fn refresh_token(&self) -> &str {
+        &self.0.refresh_token
+    }
+    /// When the access token stops working.
+    async fn access_token_expires_at(&self) -> DateTime<Utc> {
+        self.0.access_token_expires_at
+    }
+    /// The signed-in user.
+    async fn user(&self) -> User {
+        User::own(self.0.user.clone())
+    }
+}
+
+pub struct Session(session::Model);
+
+/// A signed-in device or browser.
+#[Object]
+impl Session {
+    /// The session's id (for `revokeSession`).
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    /// The name the client gave at sign-in.
+    async fn device_name(&self) -> Option<&str> {
+        self.0.device_name.as_deref()
+    }
+    /// The browser or app that signed in.
+    async fn user_agent(&self) -> Option<&str> {
+        self.0.user_agent.as_deref()
+    }
+    /// The address the sign-in came from.
+    async fn ip_address(&self) -> Option<&str> {
+        self.0.ip_address.as_deref()
+    }
+    /// When the session began.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the session was last used (to the minute).
+    async fn last_used_at(&self) -> DateTime<Utc> {
+        self.0.last_used_at
+    }
+    /// When the session ends unless it is refreshed.
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.0.expires_at
+    }
+    /// True for the session of the token making this request.
+    async fn current(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(viewer(ctx)?.identity()?.session_id == self.0.id)
+    }
+}
+
+/// A new customer account.
+#[derive(InputObject)]
+pub struct RegisterInput {
+    /// Email address; a code is sent there to verify it.
+    email: String,
+    /// At least 8 characters, not only digits, not a common password, not containing the email or names.
+    password: String,
+    /// Given name.
+    first_name: String,
+    /// Family name.
+    last_name: String,
+    /// Phone number, for sign-in by texted code.
+    phone: Option<String>,
+    /// Someone's referral code (`REF-XXXXXX`).
+    referral_code: Option<String>,
+    /// Must be true: the user accepts the terms of service.
+    accept_terms: bool,
+}
+
+/// Changes to the viewer's profile. Absent fields stay as they are; an empty string clears one.
+#[derive(InputObject)]
+pub struct UpdateProfileInput {
+    /// Given name.
+    first_name: Option<String>,
+    /// Family name.
+    last_name: Option<String>,
+    /// Phone number; a new number must be verified again.
+    phone: Option<String>,
+    /// Date of birth.
+    date_of_birth: Option<NaiveDate>,
+    /// Postal address.
+    address: Option<String>,
+    /// Postal code.
+    zip_code: Option<String>,
+    /// A few words about the user.
+    bio: Option<String>,
+}
+
+/// A staff or admin account, active at once.
+#[derive(InputObject)]
+pub struct CreateStaffInput {
+    /// Email address.
+    email: String,
+    /// Initial password (same policy as sign-up).
+    password: String,
+    /// Given name.
+    first_name: String,
+    /// Family name.
+    last_name: String,
+    /// Phone number.
+    phone: Option<String>,
+    /// STAFF or ADMIN.
+    role: Role,
+}
+
+/// Narrows `users`; all given conditions must hold.
+#[derive(InputObject, Default)]
+pub struct UserFilter {
+    /// Part of the email, first or last name, case-insensitive.
+    search: Option<String>,
+    /// Only these roles.
+    roles: Option<Vec<Role>>,
+    /// Only these statuses.
+    statuses: Option<Vec<AccountStatus>>,
+}
+
+#[derive(Default)]
+pub struct AccountsQuery;
+
+#[Object]
+impl AccountsQuery {
+    /// The signed-in user; null when not signed in.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        Ok(service::me(state(ctx)?, viewer(ctx)?).await?.map(User::new))
+    }
+
+    /// The viewer's signed-in devices, newest first.
+    async fn my_sessions(&self, ctx: &Context<'_>) -> Result<Vec<Session>> {
+        let sessions = service::my_sessions(state(ctx)?, viewer(ctx)?).await?;
+        Ok(sessions.into_iter().map(Session).collect())
+    }
+
+    /// Every account, newest first (staff only).
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<UserFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Page<User>> {
+        let (state, viewer) = (state(ctx)?, viewer(ctx)?);
+        let filter = filter.unwrap_or_default();
+        let filter = service::UserFilter {
+            search: filter.search,
+            roles: filter.roles,
+            statuses: filter.statuses,
+        };
+        let limit = pagination::page_size("first", first)?;
+        let after = pagination::decode_cursor("after", after.as_deref())?;
+        let (rows, has_next) = service::list_users(state, viewer, &filter, limit, after).await?;
+        let total = if pagination::wants_total(ctx) {
+            Some(service::count_users(state, viewer, &filter).await?)
+        } else {
+            None
+        };
+        Ok(pagination::page(
+            rows,
+            after.is_some(),
+            has_next,
+            total,
+            |u| pagination::encode_cursor(&u.id),
+            User::new,
+        ))
+    }
+
+    /// One user by id (signed in); what is shown follows the privacy rules of `User`.
+    async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<Option<User>> {
+        let id = parse_id("id", &id)?;
+        Ok(service::user(state(ctx)?, viewer(ctx)?, id)
+            .await?
+            .map(User::new))
+    }
+}
+
+#[derive(Default)]
+pub struct AccountsMutation;
+
+#[Object]
+impl AccountsMutation {
+    /// Creates a customer account waiting for email verification, and emails a code.
+    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<User> {
+        let user = service::register(
+            state(ctx)?,
+            NewCustomer {
+                email: input.email,
+                password: input.password,
+                first_name: input.first_name,
+                last_name: input.last_name,
+                phone: input.phone,
+                referral_code: input.referral_code,
+                accept_terms: input.accept_terms,
+            },
+        )
+        .await?;
+        Ok(User::own(user))
+    }
+
+    /// Sends a new verification code. Answers true whether or not the address has an account.
+    async fn resend_verification_email(&self, ctx: &Context<'_>, email: String) -> Result<bool> {
+        Ok(service::resend_verification_email(state(ctx)?, &email).await?)
+    }
+
+    /// Activates the account with the emailed code and signs in.
+    async fn verify_email(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        code: String,
+    ) -> Result<AuthPayload> {
+        let signed_in = service::verify_email(state(ctx)?, &email, &code, client(ctx)?).await?;
+        Ok(AuthPayload(signed_in))
+    }
+
+    /// Signs in with email and password.
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        password: String,
+        device_name: Option<String>,
+    ) -> Result<AuthPayload> {
+        let signed_in = service::login(
+            state(ctx)?,
+            &email,
+            &password,
+            device_name.as_deref(),
+            client(ctx)?,
+        )
+        .await?;
+        Ok(AuthPayload(signed_in))
+    }
+
+    /// Texts a sign-in code. Answers true whether or not the number has an account.
+    async fn request_phone_login_code(&self, ctx: &Context<'_>, phone: String) -> Result<bool> {
+        Ok(service::request_phone_login_code(state(ctx)?, &phone).await?)
+    }
+
+    /// Signs in with a texted code.
+    async fn login_with_phone_code(
+        &self,
+        ctx: &Context<'_>,
+        phone: String,
+        code: String,
+        device_name: Option<String>,
+    ) -> Result<AuthPayload> {
+        let signed_in = service::login_with_phone_code(
+            state(ctx)?,
+            &phone,
+            &code,
+            device_name.as_deref(),
+            client(ctx)?,
+        )
+        .await?;
+        Ok(AuthPayload(signed_in))
+    }
+
+    /// Trades a refresh token for new tokens; the old refresh token stops working. Presenting
+    /// a refresh token that was already traded ends its whole session.
+    async fn refresh_token(&self, ctx: &Context<'_>, refresh_token: String) -> Result<AuthPayload> {
+        Ok(AuthPayload(
+            service::refresh(state(ctx)?, &refresh_token).await?,
+        ))
+    }
+
+    /// Ends the current session.
+    async fn logout(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(service::logout(state(ctx)?, viewer(ctx)?).await?)
+    }
+
+    /// Ends one of the viewer's sessions.
+    async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let id = parse_id("id", &id)?;
+        Ok(service::revoke_session(state(ctx)?, viewer(ctx)?, id).await?)
+    }
+
+    /// Ends every session of the viewer but the current one; returns how many ended.
+    async fn revoke_other_sessions(&self, ctx: &Context<'_>) -> Result<i32> {
+        let ended = service::revoke_other_sessions(state(ctx)?, viewer(ctx)?).await?;
+        Ok(i32::try_from(ended).unwrap_or(i32::MAX))
+    }
+
+    /// Emails a password reset code. Answers true whether or not the address has an account.
+    async fn request_password_reset(&self, ctx: &Context<'_>, email: String) -> Result<bool> {
+        Ok(service::request_password_reset(state(ctx)?, &email).await?)
+    }
+
+    /// Tells whether a reset code is right, without using it up.
+    async fn verify_password_reset_code(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        code: String,
+    ) -> Result<bool> {
+        Ok(service::verify_password_reset_code(state(ctx)?, &email, &code).await?)
+    }
+
+    /// Sets a new password with a reset code; every session of the user ends.
+    async fn reset_password(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        code: String,
+        new_password: String,
+    ) -> Result<bool> {
+        Ok(service::reset_password(state(ctx)?, &email, &code, &new_password).await?)
+    }
+
+    /// Changes the viewer's password; every other session of theirs ends.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> Result<bool> {
+        Ok(
+            service::change_password(state(ctx)?, viewer(ctx)?, &current_password, &new_password)
+                .await?,
+        )
+    }
+
+    /// Changes the viewer's profile.
+    async fn update_profile(&self, ctx: &Context<'_>, input: UpdateProfileInput) -> Result<User> {
+        let changes = ProfileChanges {
+            first_name: input.first_name,
+            last_name: input.last_name,
+            phone: input.phone,
+            date_of_birth: input.date_of_birth,
+            address: input.address,
+            zip_code: input.zip_code,
+            bio: input.bio,
+        };
+        Ok(User::new(
+            service::update_profile(state(ctx)?, viewer(ctx)?, changes).await?,
+        ))
+    }
+
+    /// Makes a STAFF or ADMIN account, active at once (admin only).
+    async fn create_staff(&self, ctx: &Context<'_>, input: CreateStaffInput) -> Result<User> {
+        let new_staff = NewStaff {
+            email: input.email,
+            password: input.password,
+            first_name: input.first_name,
+            last_name: input.last_name,
+            phone: input.phone,
+            role: input.role,
+        };
+        Ok(User::new(
+            service::create_staff(state(ctx)?, viewer(ctx)?, new_staff).await?,
+        ))
+    }
+
+    /// Changes a user's role (admin only; not one's own).
+    async fn set_user_role(&self, ctx: &Context<'_>, user_id: ID, role: Role) -> Result<User> {
+        let user_id = parse_id("userId", &user_id)?;
+        Ok(User::new(
+            service::set_user_role(state(ctx)?, viewer(ctx)?, user_id, role).await?,
+        ))
+    }
+
+    /// Changes an account's status (admin only); SUSPENDED ends every session of the account.
+    async fn set_account_status(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        status: AccountStatus,
+    ) -> Result<User> {
+        let user_id = parse_id("userId", &user_id)?;
+        Ok(User::new(
+            service::set_account_status(state(ctx)?, viewer(ctx)?, user_id, status).await?,
+        ))
+    }
+
+    /// Changes a user's membership tier (staff only).
+    async fn set_membership_tier(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        tier: MembershipTier,
+    ) -> Result<User> {
+        let user_id = parse_id("userId", &user_id)?;
+        Ok(User::new(
+            service::set_membership_tier(state(ctx)?, viewer(ctx)?, user_id, tier).await?,
+        ))
+    }
+}

@@ -1,0 +1,197 @@
+//! `AppState` (everything a request needs) and `App::build`, which connects the database, runs
+//! the migrations, binds the listener (port 0 allowed) and serves until told to stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use tokio::net::TcpListener;
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::limiter::Limiter;
+use crate::auth::password::PasswordHashing;
+use crate::config::Config;
+use crate::mail::Mailer;
+use crate::metrics::Metrics;
+use crate::sms::SmsSender;
+
+pub struct Services {
+    pub db: DatabaseConnection,
+    pub config: Config,
+    pub jwt: JwtKeys,
+    pub hashing: PasswordHashing,
+    pub limiter: Limiter,
+    pub mailer: Mailer,
+    pub sms: SmsSender,
+    pub metrics: Arc<Metrics>,
+}
+
+/// Cheap to clone: one shared set of services.
+#[derive(Clone)]
+pub struct AppState(Arc<Services>);
+
+impl Deref for AppState {
+    type Target = Services;
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Connects and migrates the database and sets up every service (no listener).
+    pub async fn new(config: Config) -> Result<Self, String> {
+        let metrics = Arc::new(Metrics::new());
+        let db = connect(&config, Some(metrics.clone())).await?;
+        Migrator::up(&db, None)
+            .await
+            .map_err(|e| format!("database migration failed: {e}"))?;
+        Ok(Self(Arc::new(Services {
+            jwt: JwtKeys::new(config.jwt_secret.expose()),
+            hashing: PasswordHashing::new(config.password_hash_concurrency),
+            limiter: Limiter::new(),
+            mailer: Mailer::from_config(&config)?,
+            sms: SmsSender::from_config(&config)?,
+            metrics,
+            db,
+            config,
+        })))
+    }
+}
+
+/// Opens the pool: SQLite in WAL mode with a busy timeout and several connections (one
+/// connection would serialise every request), or PostgreSQL. Counts statements when given metrics.
+pub async fn connect(
+    config: &Config,
+    metrics: Option<Arc<Metrics>>,
+) -> Result<DatabaseConnection, String> {
+    let url = &config.database_url;
+    if let Some(path) = sqlite_file(url) {
+        if let Some(dir) = std::path::Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("DATABASE_URL: cannot create {}: {e}", dir.display()))?;
+        }
+    }
+    let mut options = ConnectOptions::new(url.clone());
+    options
+        .max_connections(config.database_max_connections)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    let mut db = Database::connect(options)
+        .await
+        // The URL may hold a password: name the variable, not the value.
+        .map_err(|e| format!("DATABASE_URL: cannot connect: {e}"))?;
+    if let Some(metrics) = metrics {
+        db.set_metric_callback(move |info| metrics.record_statement(info.failed));
+    }
+    Ok(db)
+}
+
+/// The file behind a `sqlite:` URL, if it names one.
+fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+/// A built server: state ready, listener bound.
+pub struct App {
+    state: AppState,
+    listener: TcpListener,
+}
+
+impl App {
+    pub async fn build(config: Config) -> Result<Self, String> {
+        let address = SocketAddr::new(config.host, config.port);
+        let state = AppState::new(config).await?;
+        let listener = TcpListener::bind(address)
+            .await
+            .map_err(|e| format!("PORT: cannot listen on {address}: {e}"))?;
+        Ok(Self { state, listener })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` completes, then lets requests in flight finish.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let router = crate::http::router(self.state.clone());
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        self.state.db.clone().close().await.ok();
+        Ok(())
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_file;
+
+    #[test]
+    fn finds_the_file_of_a_sqlite_url() {
+        assert_eq!(
+            sqlite_file("sqlite://data/a.db?mode=rwc"),
+            Some("data/a.db")
+        );
+        assert_eq!(sqlite_file("sqlite:/tmp/x.db"), Some("/tmp/x.db"));
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://u@h/db"), None);
+    }
+}

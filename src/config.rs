@@ -1,0 +1,386 @@
+//! Configuration: every setting comes from the environment (and `.env` in development), is parsed
+//! into a typed value at start, and a bad value stops the start with a message naming the variable.
+//! This is the only module that reads environment variables.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A secret value: it can be used, never printed.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Which origins may call the API from a browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    Any,
+    List(Vec<String>),
+}
+
+/// How to limit what one HTTP request may ask for.
+#[derive(Debug, Clone)]
+pub struct QueryLimits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub max_batch: usize,
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+}
+
+/// One-time codes (email verification, password reset, phone login).
+#[derive(Debug, Clone)]
+pub struct OtpSettings {
+    pub ttl: Duration,
+    pub max_attempts: i32,
+    pub resend_interval: Duration,
+    pub max_per_hour: usize,
+}
+
+/// Login throttling: failures allowed per account and per client address in a window.
+#[derive(Debug, Clone)]
+pub struct LoginThrottle {
+    pub max_failures: usize,
+    pub window: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub app_env: AppEnv,
+    pub database_url: String,
+    pub database_max_connections: u32,
+    pub host: IpAddr,
+    pub port: u16,
+    pub public_url: String,
+    pub jwt_secret: Secret,
+    /// True when no JWT_SECRET was given and a random one was made for this run.
+    pub jwt_secret_generated: bool,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub mail_dir: PathBuf,
+    pub smtp_url: Option<Secret>,
+    pub mail_from: String,
+    pub sms_gateway_url: Option<String>,
+    pub cors_origins: CorsOrigins,
+    pub media_dir: PathBuf,
+    pub graphiql_enabled: bool,
+    pub graphiql_cdn_url: Option<String>,
+    pub introspection_enabled: bool,
+    pub limits: QueryLimits,
+    pub log_format: LogFormat,
+    /// Log filter in `RUST_LOG` syntax.
+    pub rust_log: String,
+    pub otp: OtpSettings,
+    pub login_throttle: LoginThrottle,
+    pub password_hash_concurrency: usize,
+    pub referral_reward_points: i32,
+}
+
+/// A setting that could not be used; the message names the variable.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Reads raw values by name: the process environment, or a map in tests.
+struct Vars<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Vars<'_> {
+    fn raw(&self, name: &str) -> Option<String> {
+        (self.lookup)(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn parse<T: FromStr>(&self, name: &str, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: fmt::Display,
+    {
+        match self.raw(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .map_err(|e| ConfigError(format!("{name}: cannot use {v:?}: {e}"))),
+        }
+    }
+
+    fn seconds(&self, name: &str, default: u64) -> Result<Duration, ConfigError> {
+        Ok(Duration::from_secs(self.parse(name, default)?))
+    }
+
+    fn flag(&self, name: &str, default: bool) -> Result<bool, ConfigError> {
+        match self.raw(name).map(|v| v.to_ascii_lowercase()) {
+            None => Ok(default),
+            Some(v) if ["1", "true", "yes", "on"].contains(&v.as_str()) => Ok(true),
+            Some(v) if ["0", "false", "no", "off"].contains(&v.as_str()) => Ok(false),
+            Some(v) => Err(ConfigError(format!(
+                "{name}: cannot use {v:?}: expected true or false"
+            ))),
+        }
+    }
+
+    fn positive<T>(&self, name: &str, default: T) -> Result<T, ConfigError>
+    where
+        T: FromStr + PartialOrd + Default,
+        T::Err: fmt::Display,
+    {
+        let value = self.parse(name, default)?;
+        if value <= T::default() {
+            return Err(ConfigError(format!("{name}: must be greater than zero")));
+        }
+        Ok(value)
+    }
+}
+
+/// The shortest JWT secret production accepts, in bytes.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+impl Config {
+    /// Reads the process environment, after loading `.env` when one is present.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is normal; a broken one is worth stopping for.
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => return Err(ConfigError(format!(".env: {e}"))),
+        }
+        Self::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings from a map (tests build their servers this way).
+    pub fn from_map(map: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        Self::from_lookup(&|name| map.get(name).cloned())
+    }
+
+    fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars { lookup };
+        let app_env = match vars.raw("APP_ENV").as_deref() {
+            None | Some("development") => AppEnv::Development,
+            Some("production") => AppEnv::Production,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "APP_ENV: cannot use {other:?}: expected development or production"
+                )))
+            }
+        };
+        let production = app_env == AppEnv::Production;
+
+        let (jwt_secret, jwt_secret_generated) = match vars.raw("JWT_SECRET") {
+            Some(s) if s.len() >= MIN_JWT_SECRET_BYTES => (Secret(s), false),
+            Some(_) => {
+                return Err(ConfigError(format!(
+                    "JWT_SECRET: must be at least {MIN_JWT_SECRET_BYTES} bytes long"
+                )))
+            }
+            None if production => {
+                return Err(ConfigError(format!(
+                    "JWT_SECRET: required in production (at least {MIN_JWT_SECRET_BYTES} bytes)"
+                )))
+            }
+            None => (Secret(crate::auth::random_token(48)), true),
+        };
+
+        let port: u16 = vars.parse("PORT", 8080)?;
+        let host: IpAddr = vars.parse("HOST", IpAddr::from([127, 0, 0, 1]))?;
+        let public_url = vars
+            .raw("PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://localhost:{port}"));
+        url::Url::parse(&public_url)
+            .map_err(|e| ConfigError(format!("PUBLIC_URL: cannot use {public_url:?}: {e}")))?;
+        let public_url = public_url.trim_end_matches('/').to_string();
+
+        let database_url = vars
+            .raw("DATABASE_URL")
+            .unwrap_or_else(|| "sqlite://data/autohub.db?mode=rwc".to_string());
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
+            return Err(ConfigError(
+                "DATABASE_URL: must start with sqlite: or postgres://".to_string(),
+            ));
+        }
+
+        let smtp_url = vars.raw("SMTP_URL");
+        if let Some(u) = &smtp_url {
+            if !(u.starts_with("smtp://") || u.starts_with("smtps://")) {
+                return Err(ConfigError(
+                    "SMTP_URL: must start with smtp:// or smtps://".to_string(),
+                ));
+            }
+        }
+        let sms_gateway_url = vars.raw("SMS_GATEWAY_URL");
+        if let Some(u) = &sms_gateway_url {
+            url::Url::parse(u)
+                .map_err(|e| ConfigError(format!("SMS_GATEWAY_URL: cannot use {u:?}: {e}")))?;
+        }
+
+        let cors_origins = match vars.raw("CORS_ORIGINS") {
+            Some(v) if v == "*" => CorsOrigins::Any,
+            Some(v) => CorsOrigins::List(
+                v.split(',')
+                    .map(|s| s.trim().trim_end_matches('/').to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect(),
+            ),
+            None if production => CorsOrigins::List(Vec::new()),
+            None => CorsOrigins::Any,
+        };
+
+        let log_format = match vars.raw("LOG_FORMAT").as_deref() {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "LOG_FORMAT: cannot use {other:?}: expected pretty or json"
+                )))
+            }
+        };
+
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+
+        Ok(Self {
+            app_env,
+            database_url,
+            database_max_connections: vars.positive("DATABASE_MAX_CONNECTIONS", 10)?,
+            host,
+            port,
+            public_url,
+            jwt_secret,
+            jwt_secret_generated,
+            access_token_ttl: vars.seconds("ACCESS_TOKEN_TTL_SECONDS", 15 * 60)?,
+            refresh_token_ttl: vars.seconds("REFRESH_TOKEN_TTL_SECONDS", 7 * 24 * 3600)?,
+            mail_dir: PathBuf::from(vars.raw("MAIL_DIR").unwrap_or_else(|| "data/mail".into())),
+            smtp_url: smtp_url.map(Secret),
+            mail_from: vars
+                .raw("MAIL_FROM")
+                .unwrap_or_else(|| "AutoHub <no-reply@autohub.local>".into()),
+            sms_gateway_url,
+            cors_origins,
+            media_dir: PathBuf::from(vars.raw("MEDIA_DIR").unwrap_or_else(|| "data/media".into())),
+            graphiql_enabled: vars.flag("GRAPHIQL_ENABLED", !production)?,
+            graphiql_cdn_url: vars.raw("GRAPHIQL_CDN_URL"),
+            introspection_enabled: vars.flag("INTROSPECTION_ENABLED", !production)?,
+            limits: QueryLimits {
+                max_depth: vars.positive("QUERY_MAX_DEPTH", 12)?,
+                max_complexity: vars.positive("QUERY_MAX_COMPLEXITY", 1000)?,
+                max_batch: vars.positive("QUERY_MAX_BATCH", 10)?,
+                max_body_bytes: vars.positive("MAX_BODY_BYTES", 1024 * 1024)?,
+                request_timeout: Duration::from_secs(vars.positive("REQUEST_TIMEOUT_SECONDS", 30)?),
+            },
+            log_format,
+            rust_log: vars
+                .raw("RUST_LOG")
+                .unwrap_or_else(|| "info,sqlx=warn,sea_orm=warn".into()),
+            otp: OtpSettings {
+                ttl: vars.seconds("OTP_TTL_SECONDS", 15 * 60)?,
+                max_attempts: vars.positive("OTP_MAX_ATTEMPTS", 5)?,
+                resend_interval: vars.seconds("OTP_RESEND_INTERVAL_SECONDS", 60)?,
+                max_per_hour: vars.positive("OTP_MAX_PER_HOUR", 5)?,
+            },
+            login_throttle: LoginThrottle {
+                max_failures: vars.positive("LOGIN_MAX_FAILURES", 10)?,
+                window: vars.seconds("LOGIN_WINDOW_SECONDS", 15 * 60)?,
+            },
+            password_hash_concurrency: vars.positive("PASSWORD_HASH_CONCURRENCY", cores)?,
+            referral_reward_points: vars.parse("REFERRAL_REWARD_POINTS", 500)?,
+        })
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.app_env == AppEnv::Production
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_map(&map)
+    }
+
+    #[test]
+    fn development_starts_with_no_setting_and_generates_a_secret() {
+        let c = config(&[]).expect("defaults work");
+        assert!(c.jwt_secret_generated);
+        assert_eq!(c.port, 8080);
+        assert!(c.database_url.starts_with("sqlite:"));
+    }
+
+    #[test]
+    fn production_refuses_a_missing_or_short_secret() {
+        let e = config(&[("APP_ENV", "production")]).unwrap_err();
+        assert!(e.0.starts_with("JWT_SECRET"));
+        let e = config(&[("APP_ENV", "production"), ("JWT_SECRET", "short")]).unwrap_err();
+        assert!(e.0.starts_with("JWT_SECRET"));
+        let long = "x".repeat(32);
+        assert!(config(&[("APP_ENV", "production"), ("JWT_SECRET", &long)]).is_ok());
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        assert!(config(&[("PORT", "eighty")])
+            .unwrap_err()
+            .0
+            .starts_with("PORT"));
+        assert!(config(&[("APP_ENV", "staging")])
+            .unwrap_err()
+            .0
+            .starts_with("APP_ENV"));
+        assert!(config(&[("QUERY_MAX_DEPTH", "0")])
+            .unwrap_err()
+            .0
+            .starts_with("QUERY_MAX_DEPTH"));
+        assert!(config(&[("GRAPHIQL_ENABLED", "maybe")])
+            .unwrap_err()
+            .0
+            .starts_with("GRAPHIQL_ENABLED"));
+    }
+
+    #[test]
+    fn secrets_are_not_printed() {
+        let c = config(&[("JWT_SECRET", &"s".repeat(40))]).expect("valid");
+        assert!(!format!("{c:?}").contains("ssssssss"));
+    }
+}

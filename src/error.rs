@@ -1,0 +1,153 @@
+//! `AppError`: the one error type of the API. Every service returns it; the GraphQL layer turns it
+//! into an error with `extensions.code` as PRODUCT.md §0 lists them.
+//!
+//! It deliberately does not implement `Display`: async-graphql converts anything `Display` into an
+//! error without a code, so keeping `Display` off forces every error through `From<AppError>` below.
+
+use async_graphql::ErrorExtensions;
+use sea_orm::{DbErr, SqlErr};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppError {
+    /// No token, or a token that is bad, expired or belongs to an ended session.
+    Unauthenticated(String),
+    /// Signed in, but not allowed.
+    Forbidden(String),
+    /// Missing, or not visible to the viewer.
+    NotFound(String),
+    /// An input value is wrong; `field` names it.
+    BadInput { field: String, message: String },
+    /// The current state forbids the operation; `field` names the input at fault, if one is.
+    Conflict {
+        message: String,
+        field: Option<String>,
+    },
+    /// Too many attempts; retry after the given number of seconds.
+    RateLimited { retry_after_seconds: u64 },
+    /// Something failed on our side; the cause is logged, never sent.
+    Internal(String),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn unauthenticated() -> Self {
+        Self::Unauthenticated("Please sign in.".into())
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::Forbidden(message.into())
+    }
+    pub fn not_found(what: &str) -> Self {
+        Self::NotFound(format!("{what} not found."))
+    }
+    pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::BadInput {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::Conflict {
+            message: message.into(),
+            field: None,
+        }
+    }
+    pub fn conflict_on(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            message: message.into(),
+            field: Some(field.into()),
+        }
+    }
+    /// An infrastructure failure: logged here with its cause, shown to the client as a generic message.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::Internal(cause.to_string())
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::Forbidden(_) => "FORBIDDEN",
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::BadInput { .. } => "BAD_USER_INPUT",
+            Self::Conflict { .. } => "CONFLICT",
+            Self::RateLimited { .. } => "RATE_LIMITED",
+            Self::Internal(_) => "INTERNAL_SERVER_ERROR",
+        }
+    }
+
+    /// The sentence a frontend may show.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Unauthenticated(m) | Self::Forbidden(m) | Self::NotFound(m) => m.clone(),
+            Self::BadInput { message, .. } | Self::Conflict { message, .. } => message.clone(),
+            Self::RateLimited {
+                retry_after_seconds,
+            } => format!("Too many attempts. Try again in {retry_after_seconds} seconds."),
+            Self::Internal(_) => "Something went wrong on our side. Please try again.".into(),
+        }
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => Self::conflict("This already exists."),
+            _ => Self::internal(err),
+        }
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        let message = err.message();
+        let code = err.code();
+        async_graphql::Error::new(message).extend_with(|_, ext| {
+            ext.set("code", code);
+            match &err {
+                AppError::BadInput { field, .. }
+                | AppError::Conflict {
+                    field: Some(field), ..
+                } => ext.set("field", field.as_str()),
+                AppError::RateLimited {
+                    retry_after_seconds,
+                } => ext.set("retryAfterSeconds", *retry_after_seconds),
+                _ => {}
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_input_carries_its_field_and_rate_limited_its_delay() {
+        let e: async_graphql::Error = AppError::bad_input("password", "Too short.").into();
+        let ext = e.extensions.expect("extensions");
+        assert_eq!(
+            ext.get("code"),
+            Some(&async_graphql::Value::from("BAD_USER_INPUT"))
+        );
+        assert_eq!(
+            ext.get("field"),
+            Some(&async_graphql::Value::from("password"))
+        );
+        let e: async_graphql::Error = AppError::RateLimited {
+            retry_after_seconds: 7,
+        }
+        .into();
+        let ext = e.extensions.expect("extensions");
+        assert_eq!(
+            ext.get("retryAfterSeconds"),
+            Some(&async_graphql::Value::from(7u64))
+        );
+    }
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let e = AppError::Internal("connection refused at 10.0.0.3".into());
+        assert!(!e.message().contains("10.0.0.3"));
+    }
+}

@@ -1,0 +1,43 @@
+//! Schema assembly and what every domain's GraphQL face shares: context access, ids, cursors,
+//! DataLoaders, and the request extension that counts operations for `/metrics`.
+
+pub mod loaders;
+pub mod observe;
+pub mod pagination;
+pub mod schema;
+
+use async_graphql::{Context, ID};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::viewer::ClientInfo;
+use crate::auth::Viewer;
+use crate::error::AppError;
+
+/// The application state the schema was built with.
+pub fn state<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a AppState> {
+    ctx.data::<AppState>()
+}
+
+/// Who is asking; every request carries one (anonymous when no token was sent).
+pub fn viewer<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Viewer> {
+    ctx.data::<Viewer>()
+}
+
+pub fn client<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a ClientInfo> {
+    ctx.data::<ClientInfo>()
+}
+
+pub fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a loaders::Loaders> {
+    ctx.data::<loaders::Loaders>()
+}
+
+/// An `ID` argument as a UUID; anything else is `BAD_USER_INPUT` naming the argument.
+pub fn parse_id(field: &str, id: &ID) -> Result<Uuid, AppError> {
+    Uuid::parse_str(id.as_str())
+        .map_err(|_| AppError::bad_input(field, format!("{field} is not a valid ID.")))
+}
+
+pub fn to_id(id: Uuid) -> ID {
+    ID(id.to_string())
+}

@@ -1,0 +1,39 @@
+//! The one schema: per-domain roots merged, limits on, and the SDL export. The builder needs no
+//! runtime data, so `autohub export-schema` works without a database.
+
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+
+use crate::accounts::graphql::{AccountsMutation, AccountsQuery};
+use crate::config::QueryLimits;
+use crate::referrals::graphql::ReferralsQuery;
+
+/// Every query of the API.
+#[derive(MergedObject, Default)]
+pub struct Query(AccountsQuery, ReferralsQuery);
+
+/// Every mutation of the API.
+#[derive(MergedObject, Default)]
+pub struct Mutation(AccountsMutation);
+
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// The schema with its limits, before runtime data is added.
+pub fn builder(limits: &QueryLimits) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        // A parser guard against pathological nesting, well above the depth limit.
+        .limit_recursive_depth(64)
+}
+
+/// The SDL as committed in `schema.graphql`.
+pub fn export_sdl() -> String {
+    let limits = QueryLimits {
+        max_depth: usize::MAX,
+        max_complexity: usize::MAX,
+        max_batch: 1,
+        max_body_bytes: 0,
+        request_timeout: std::time::Duration::ZERO,
+    };
+    builder(&limits).finish().sdl()
+}

@@ -1,0 +1,228 @@
+//! The HTTP face: `/graphql` (GraphiQL on GET, operations on POST), `/health`, `/ready`,
+//! `/metrics`, and the layers every request passes (request id, trace span, timeout, CORS,
+//! body limit).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::{BatchRequest, BatchResponse, Request};
+use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use tower::ServiceBuilder;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::app::AppState;
+use crate::auth::viewer::ClientInfo;
+use crate::auth::Viewer;
+use crate::config::CorsOrigins;
+use crate::graphql::loaders::Loaders;
+use crate::graphql::observe::Observe;
+use crate::graphql::schema::{self, AppSchema};
+
+#[derive(Clone)]
+struct HttpState {
+    app: AppState,
+    schema: AppSchema,
+    graphiql: Option<String>,
+}
+
+pub fn router(app: AppState) -> Router {
+    let config = &app.config;
+    let mut builder = schema::builder(&config.limits)
+        .data(app.clone())
+        .extension(Observe(app.metrics.clone()));
+    if !config.introspection_enabled {
+        builder = builder.disable_introspection();
+    }
+    let graphiql = config
+        .graphiql_enabled
+        .then(|| graphiql_page(config.graphiql_cdn_url.as_deref()));
+    let limits = config.limits.clone();
+    let cors = cors_layer(&config.cors_origins);
+    let state = HttpState {
+        schema: builder.finish(),
+        app: app.clone(),
+        graphiql,
+    };
+
+    Router::new()
+        .route("/graphql", get(graphiql_handler).post(graphql_handler))
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+        // Innermost, on its own: it bounds the streamed body the GraphQL extractor reads,
+        // which axum's default limit does not cover.
+        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        .layer(middleware::from_fn_with_state(app, count_request))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                    let request_id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id)
+                }))
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(cors)
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    limits.request_timeout,
+                )),
+        )
+}
+
+fn graphiql_page(cdn: Option<&str>) -> String {
+    let page = GraphiQLSource::build()
+        .endpoint("/graphql")
+        .subscription_endpoint("/graphql/ws")
+        .title("AutoHub GraphiQL")
+        .finish();
+    match cdn {
+        // For offline deployments: a mirror laid out like the public CDN.
+        Some(cdn) => page.replace("https://unpkg.com", cdn.trim_end_matches('/')),
+        None => page,
+    }
+}
+
+fn cors_layer(origins: &CorsOrigins) -> CorsLayer {
+    let layer = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(3600));
+    match origins {
+        CorsOrigins::Any => layer.allow_origin(AllowOrigin::any()),
+        CorsOrigins::List(list) => {
+            let values: Vec<HeaderValue> = list.iter().filter_map(|o| o.parse().ok()).collect();
+            layer.allow_origin(AllowOrigin::list(values))
+        }
+    }
+}
+
+async fn count_request(
+    State(app): State<AppState>,
+    request: axum::extract::Request,
+    next: Next,
+) -> Response {
+    app.metrics.record_http_request();
+    next.run(request).await
+}
+
+async fn graphiql_handler(State(state): State<HttpState>) -> Response {
+    match state.graphiql {
+        Some(page) => Html(page).into_response(),
+        None => (StatusCode::NOT_FOUND, "GraphiQL is disabled.").into_response(),
+    }
+}
+
+/// Runs a query, a mutation, or a batch of them. The viewer is resolved once from the
+/// `Authorization` header; each operation gets its own DataLoaders.
+async fn graphql_handler(
+    State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    request: GraphQLBatchRequest,
+) -> Response {
+    let batch = request.into_inner();
+    let max = state.app.config.limits.max_batch;
+    match &batch {
+        BatchRequest::Batch(items) if items.is_empty() => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                "A batch must hold at least one operation.".into(),
+            );
+        }
+        BatchRequest::Batch(items) if items.len() > max => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                format!("A batch may hold at most {max} operations."),
+            );
+        }
+        _ => {}
+    }
+    let viewer = Viewer::from_headers(&state.app, &headers).await;
+    let client = ClientInfo {
+        ip: Some(peer.ip().to_string()),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+    };
+    let prepare = |request: Request| {
+        request
+            .data(viewer.clone())
+            .data(client.clone())
+            .data(Loaders::new(state.app.db.clone()))
+    };
+    let batch = match batch {
+        BatchRequest::Single(request) => BatchRequest::Single(prepare(request)),
+        BatchRequest::Batch(items) => BatchRequest::Batch(items.into_iter().map(prepare).collect()),
+    };
+    let mut response = state.schema.execute_batch(batch).await;
+    match &mut response {
+        BatchResponse::Single(r) => give_codes(r),
+        BatchResponse::Batch(rs) => rs.iter_mut().for_each(give_codes),
+    }
+    GraphQLResponse::from(response).into_response()
+}
+
+/// Every error carries `extensions.code`: errors from our resolvers have one already; what
+/// remains came from parsing or validation (no path), or is unexpected (logged, then hidden).
+fn give_codes(response: &mut async_graphql::Response) {
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_some() {
+            continue;
+        }
+        if error.path.is_empty() {
+            extensions.set("code", "GRAPHQL_VALIDATION_FAILED");
+        } else {
+            tracing::error!(error = %error.message, "unexpected resolver error");
+            extensions.set("code", "INTERNAL_SERVER_ERROR");
+            error.message = "Something went wrong on our side. Please try again.".into();
+        }
+    }
+}
+
+/// A request that cannot run at all, in the GraphQL response shape.
+fn request_error(status: StatusCode, message: String) -> Response {
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }]
+    });
+    (status, Json(body)).into_response()
+}
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+async fn ready(State(state): State<HttpState>) -> Response {
+    match state.app.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(err) => {
+            tracing::warn!(error = %err, "database not reachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database not reachable").into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<HttpState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.app.metrics.render(),
+    )
+        .into_response()
+}

@@ -1,0 +1,30 @@
+//! AutoHub: one GraphQL API for a business that sells and services vehicles.
+
+/// Accounts and authentication: users, sessions, codes, staff and admin operations.
+pub mod accounts;
+/// `AppState` and `App::build`: connect, migrate, bind, serve.
+pub mod app;
+/// Authentication mechanics: JWTs, password hashing, codes, throttling, the `Viewer`.
+pub mod auth;
+/// The command line: serve, migrate, create-admin, export-schema.
+pub mod cli;
+/// The time at the precision the databases keep.
+pub mod clock;
+/// Configuration read from the environment and validated at start.
+pub mod config;
+/// `AppError`, the one error type, and its mapping to `extensions.code`.
+pub mod error;
+/// Schema assembly, pagination, DataLoaders, operation metrics.
+pub mod graphql;
+/// The axum router and its layers.
+pub mod http;
+/// Input hygiene shared by every domain.
+pub mod input;
+/// Outgoing mail: SMTP or `.eml` files.
+pub mod mail;
+/// Counters for `/metrics`.
+pub mod metrics;
+/// Referral codes and referrals.
+pub mod referrals;
+/// Outgoing SMS: a log sender or an HTTP gateway.
+pub mod sms;

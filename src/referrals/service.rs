@@ -1,0 +1,103 @@
+//! Referral rules: recording at sign-up, qualifying at email verification, and the viewer's list.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder,
+};
+use uuid::Uuid;
+
+use super::entity::{referral, ReferralStatus};
+use super::types::normalise_code;
+use crate::accounts::entity::user;
+use crate::app::AppState;
+use crate::auth::Viewer;
+use crate::clock;
+use crate::error::{AppError, AppResult};
+
+/// The user whose code this is, or `BAD_USER_INPUT` on `referralCode`.
+pub async fn referrer_by_code(db: &impl ConnectionTrait, raw: &str) -> AppResult<user::Model> {
+    user::Entity::find()
+        .filter(user::Column::ReferralCode.eq(normalise_code(raw)))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::bad_input("referralCode", "This referral code does not exist."))
+}
+
+/// Records that `referred` signed up with `referrer`'s code (PENDING). Runs in the sign-up transaction.
+pub async fn record_signup(
+    db: &impl ConnectionTrait,
+    referrer: &user::Model,
+    referred_id: Uuid,
+    reward_points: i32,
+) -> AppResult<()> {
+    if referrer.id == referred_id {
+        return Err(AppError::bad_input(
+            "referralCode",
+            "You cannot refer yourself.",
+        ));
+    }
+    referral::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        referrer_id: Set(referrer.id),
+        referred_id: Set(referred_id),
+        code: Set(referrer.referral_code.clone()),
+        status: Set(ReferralStatus::Pending),
+        reward_points: Set(reward_points),
+        created_at: Set(clock::now()),
+        credited_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// The referred user verified their email: a PENDING referral becomes QUALIFIED.
+pub async fn qualify(db: &impl ConnectionTrait, referred_id: Uuid) -> AppResult<()> {
+    referral::Entity::update_many()
+        .col_expr(
+            referral::Column::Status,
+            Expr::value(ReferralStatus::Qualified),
+        )
+        .filter(referral::Column::ReferredId.eq(referred_id))
+        .filter(referral::Column::Status.eq(ReferralStatus::Pending))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The viewer's own code, link and the referrals made with it, newest first.
+pub struct ReferralInfo {
+    pub code: String,
+    pub link: String,
+    pub referrals: Vec<referral::Model>,
+    pub total_earned: i64,
+}
+
+pub async fn my_referrals(state: &AppState, viewer: &Viewer) -> AppResult<ReferralInfo> {
+    let identity = viewer.identity()?;
+    let me = user::Entity::find_by_id(identity.user_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(AppError::unauthenticated)?;
+    let referrals = referral::Entity::find()
+        .filter(referral::Column::ReferrerId.eq(me.id))
+        .order_by_desc(referral::Column::Id)
+        .all(&state.db)
+        .await?;
+    let total_earned = referrals
+        .iter()
+        .filter(|r| r.status == ReferralStatus::Credited)
+        .map(|r| i64::from(r.reward_points))
+        .sum();
+    Ok(ReferralInfo {
+        link: referral_link(&state.config.public_url, &me.referral_code),
+        code: me.referral_code,
+        referrals,
+        total_earned,
+    })
+}
+
+pub fn referral_link(public_url: &str, code: &str) -> String {
+    format!("{public_url}/r/{code}")
+}

@@ -1,0 +1,311 @@
+//! `TestApp`: the real server on port 0 with a fresh database, and helpers to speak to it.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use autohub::app::{App, AppState};
+use autohub::config::Config;
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+pub const PASSWORD: &str = "Blue-Tractor-42";
+
+pub struct TestApp {
+    pub base: String,
+    pub dir: PathBuf,
+    pub database_url: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+/// A signed-in user, as a test sees one.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub id: String,
+    pub access: String,
+    pub refresh: String,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A fresh database: a SQLite file in `dir`, or a new database on TEST_DATABASE_URL's server.
+pub async fn fresh_database(dir: &Path) -> String {
+    match std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        None => format!("sqlite://{}?mode=rwc", dir.join("autohub.db").display()),
+        Some(admin_url) => {
+            use sea_orm::ConnectionTrait;
+            let name = format!("autohub_test_{}", Uuid::now_v7().simple());
+            let admin = sea_orm::Database::connect(admin_url.as_str())
+                .await
+                .expect("connect to TEST_DATABASE_URL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+            url.set_path(&format!("/{name}"));
+            url.to_string()
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    /// Starts a server with the test defaults and these settings on top.
+    pub async fn spawn_with(overrides: &[(&str, &str)]) -> Self {
+        let dir = std::env::temp_dir().join(format!("autohub-test-{}", Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let database_url = fresh_database(&dir).await;
+        let mut map: HashMap<String, String> = [
+            ("DATABASE_URL", database_url.as_str()),
+            ("HOST", "127.0.0.1"),
+            ("PORT", "0"),
+            ("JWT_SECRET", "test-secret-test-secret-test-secret-0123"),
+            ("PUBLIC_URL", "http://autohub.test"),
+            ("DATABASE_MAX_CONNECTIONS", "5"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        map.insert("MAIL_DIR".into(), dir.join("mail").display().to_string());
+        map.insert("MEDIA_DIR".into(), dir.join("media").display().to_string());
+        for (k, v) in overrides {
+            map.insert(k.to_string(), v.to_string());
+        }
+        let config = Config::from_map(&map).expect("test config");
+        let app = App::build(config).await.expect("server builds");
+        let addr = app.local_addr().expect("bound");
+        let state = app.state();
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(app.run(async move {
+            let _ = stopped.await;
+        }));
+        Self {
+            base: format!("http://{addr}"),
+            dir,
+            database_url,
+            client: reqwest::Client::new(),
+            state,
+            stop: Some(stop),
+        }
+    }
+
+    /// POSTs a raw body to /graphql; returns status and JSON (Null when the body is not JSON).
+    pub async fn post(&self, body: String, token: Option<&str>) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body read");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        self.post(
+            json!({ "query": query, "variables": variables }).to_string(),
+            None,
+        )
+        .await
+        .1
+    }
+
+    pub async fn gql_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        self.post(
+            json!({ "query": query, "variables": variables }).to_string(),
+            Some(token),
+        )
+        .await
+        .1
+    }
+
+    /// Registers a customer and returns the new user's id.
+    pub async fn register(&self, email: &str) -> String {
+        let r = self
+            .gql(
+                "mutation($input: RegisterInput!) { register(input: $input) { id status } }",
+                json!({ "input": {
+                    "email": email, "password": PASSWORD, "firstName": "Test", "lastName": "Person",
+                    "acceptTerms": true
+                }}),
+            )
+            .await;
+        assert_eq!(
+            r["data"]["register"]["status"], "PENDING_VERIFICATION",
+            "{r}"
+        );
+        r["data"]["register"]["id"]
+            .as_str()
+            .expect("id")
+            .to_string()
+    }
+
+    /// Registers, verifies by the mailed code, and returns the signed-in customer.
+    pub async fn customer(&self, email: &str) -> Actor {
+        self.register(email).await;
+        let code = self.mailed_code(email);
+        let r = self
+            .gql(
+                "mutation($e: String!, $c: String!) { verifyEmail(email: $e, code: $c) { accessToken refreshToken user { id } } }",
+                json!({ "e": email, "c": code }),
+            )
+            .await;
+        actor(email, &r["data"]["verifyEmail"])
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Value {
+        self.gql(
+            "mutation($e: String!, $p: String!) { login(email: $e, password: $p, deviceName: \"test\") { accessToken refreshToken user { id role } } }",
+            json!({ "e": email, "p": password }),
+        )
+        .await
+    }
+
+    pub async fn login_actor(&self, email: &str) -> Actor {
+        let r = self.login(email, PASSWORD).await;
+        actor(email, &r["data"]["login"])
+    }
+
+    /// An administrator, made as the command line makes one, then signed in over HTTP.
+    pub async fn admin(&self) -> Actor {
+        let email = format!("admin-{}@autohub.test", Uuid::now_v7().simple());
+        autohub::accounts::service::create_admin(
+            &self.state,
+            autohub::accounts::service::NewStaff {
+                email: email.clone(),
+                password: PASSWORD.into(),
+                first_name: "Ada".into(),
+                last_name: "Admin".into(),
+                phone: None,
+                role: autohub::accounts::Role::Admin,
+            },
+        )
+        .await
+        .expect("admin created");
+        self.login_actor(&email).await
+    }
+
+    /// A STAFF member, made by an admin through `createStaff`.
+    pub async fn staff(&self, admin: &Actor) -> Actor {
+        let email = format!("staff-{}@autohub.test", Uuid::now_v7().simple());
+        let r = self
+            .gql_as(
+                &admin.access,
+                "mutation($i: CreateStaffInput!) { createStaff(input: $i) { id } }",
+                json!({ "i": { "email": email, "password": PASSWORD, "firstName": "Sam", "lastName": "Staff", "role": "STAFF" } }),
+            )
+            .await;
+        assert!(r["data"]["createStaff"]["id"].is_string(), "{r}");
+        self.login_actor(&email).await
+    }
+
+    /// Mail files written to `email`, oldest first.
+    pub fn mails_to(&self, email: &str) -> Vec<String> {
+        read_messages(&self.dir.join("mail"), "eml", &format!("To: {email}"))
+    }
+
+    /// The code in the newest mail to `email`.
+    pub fn mailed_code(&self, email: &str) -> String {
+        let mails = self.mails_to(email);
+        code_in(mails.last().unwrap_or_else(|| panic!("no mail to {email}")))
+    }
+
+    pub fn texts_to(&self, phone: &str) -> Vec<String> {
+        read_messages(
+            &self.dir.join("mail").join("sms"),
+            "txt",
+            &format!("To: {phone}"),
+        )
+    }
+}
+
+pub fn actor(email: &str, payload: &Value) -> Actor {
+    Actor {
+        id: payload["user"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no sign-in for {email}: {payload}"))
+            .to_string(),
+        access: payload["accessToken"]
+            .as_str()
+            .expect("accessToken")
+            .to_string(),
+        refresh: payload["refreshToken"]
+            .as_str()
+            .expect("refreshToken")
+            .to_string(),
+    }
+}
+
+fn read_messages(dir: &Path, ext: &str, needle: &str) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(std::time::SystemTime, String)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == ext))
+        .filter_map(|e| {
+            let text = std::fs::read_to_string(e.path()).ok()?;
+            let modified = e.metadata().ok()?.modified().ok()?;
+            text.lines()
+                .any(|l| l.trim() == needle)
+                .then_some((modified, text))
+        })
+        .collect();
+    found.sort_by_key(|(t, _)| *t);
+    found.into_iter().map(|(_, text)| text).collect()
+}
+
+/// The six-digit code in a message ("… code is 123456").
+pub fn code_in(text: &str) -> String {
+    let start = text
+        .find("code is ")
+        .unwrap_or_else(|| panic!("no code in message: {text}"))
+        + 8;
+    let code: String = text[start..].chars().take(6).collect();
+    assert!(
+        code.chars().all(|c| c.is_ascii_digit()),
+        "not a code: {code}"
+    );
+    code
+}
+
+/// The `extensions.code` of the first error.
+pub fn code(r: &Value) -> &str {
+    r["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {r}"))
+}
+
+pub fn field(r: &Value) -> &str {
+    r["errors"][0]["extensions"]["field"].as_str().unwrap_or("")
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}

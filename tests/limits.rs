@@ -1,0 +1,109 @@
+//! Limits and bad input: each refused clearly (a 4xx, or a GraphQL error with a code), never a 500.
+
+use serde_json::{json, Value};
+
+use crate::common::{code, TestApp};
+
+#[tokio::test]
+async fn a_query_deeper_than_the_limit_is_refused() {
+    let app = TestApp::spawn_with(&[("QUERY_MAX_DEPTH", "3")]).await;
+    let r = app
+        .gql(
+            "{ myReferrals { referrals { referrer { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&r), "GRAPHQL_VALIDATION_FAILED", "{r}");
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("nested too deep"),
+        "{r}"
+    );
+    assert!(r.get("data").is_none_or(Value::is_null));
+}
+
+#[tokio::test]
+async fn a_batch_larger_than_the_cap_is_a_400() {
+    let app = TestApp::spawn_with(&[("QUERY_MAX_BATCH", "3")]).await;
+    let batch: Vec<_> = (0..4)
+        .map(|_| json!({ "query": "{ me { id } }" }))
+        .collect();
+    let (status, r) = app.post(Value::Array(batch).to_string(), None).await;
+    assert_eq!(status, 400, "{r}");
+    assert!(r["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("at most 3"));
+    let batch: Vec<_> = (0..3)
+        .map(|_| json!({ "query": "{ me { id } }" }))
+        .collect();
+    let (status, r) = app.post(Value::Array(batch).to_string(), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(r.as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_400() {
+    let app = TestApp::spawn().await;
+    for body in ["{\"query\": ", "not json at all", "[1, 2", ""] {
+        let (status, _) = app.post(body.to_string(), None).await;
+        assert_eq!(status, 400, "{body:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_field_is_a_validation_error() {
+    let app = TestApp::spawn().await;
+    let (status, r) = app
+        .post(
+            json!({ "query": "{ me { id shoeSize } }" }).to_string(),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(code(&r), "GRAPHQL_VALIDATION_FAILED", "{r}");
+    assert!(r["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("shoeSize"));
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_refused_before_it_is_parsed() {
+    let app = TestApp::spawn_with(&[("MAX_BODY_BYTES", "2048")]).await;
+    let padding = "x".repeat(4096);
+    let (status, _) = app
+        .post(
+            json!({ "query": format!("{{ me {{ id }} }} # {padding}") }).to_string(),
+            None,
+        )
+        .await;
+    assert_eq!(status, 413);
+}
+
+#[tokio::test]
+async fn bad_inputs_get_codes_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        (
+            "mutation { login(email: \"x@example.com\") { accessToken } }",
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        ("{ user(id: 42) { id } }", "BAD_USER_INPUT"),
+        (
+            "mutation { verifyEmail(email: \"nobody\", code: \"1\") { accessToken } }",
+            "BAD_USER_INPUT",
+        ),
+        ("{ users(after: \"%%%\") { totalCount } }", "BAD_USER_INPUT"),
+        ("query { nope }", "GRAPHQL_VALIDATION_FAILED"),
+        ("subscription { me }", "GRAPHQL_VALIDATION_FAILED"),
+    ];
+    for (query, expected) in cases {
+        let (status, r) = app.post(json!({ "query": query }).to_string(), None).await;
+        assert!(status == 200 || status == 400, "{query}: {status}");
+        assert_eq!(code(&r), expected, "{query}: {r}");
+    }
+}

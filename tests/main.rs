@@ -1,0 +1,16 @@
+//! The API's behaviour tests: one binary, so the suite links once. Each test starts the real
+//! server on a free port with a fresh database (SQLite, or PostgreSQL when TEST_DATABASE_URL is
+//! set) and speaks HTTP to it as a frontend does.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod accounts_codes;
+mod accounts_roles;
+mod accounts_signup;
+mod accounts_throttle;
+mod accounts_tokens;
+mod delivery;
+mod limits;
+mod schema;
+mod server;
