@@ -107,3 +107,25 @@ async fn bad_inputs_get_codes_and_change_nothing() {
         assert_eq!(code(&r), expected, "{query}: {r}");
     }
 }
+
+#[tokio::test]
+async fn a_query_more_complex_than_the_limit_is_refused() {
+    let app = TestApp::spawn_with(&[("QUERY_MAX_COMPLEXITY", "5")]).await;
+    let r = app
+        .gql(
+            "{ me { id email firstName lastName fullName phone bio } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&r), "GRAPHQL_VALIDATION_FAILED", "{r}");
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("complex"),
+        "{r}"
+    );
+    let r = app.gql("{ me { id } }", json!({})).await;
+    assert!(r.get("errors").is_none(), "{r}");
+}

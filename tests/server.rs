@@ -179,3 +179,43 @@ async fn graphiql_and_introspection_can_be_switched_off() {
         .await;
     assert!(r["data"]["__schema"].is_null(), "{r}");
 }
+
+#[tokio::test]
+async fn migrations_are_listed_rolled_back_and_applied_from_the_command_line() {
+    let app = TestApp::spawn().await;
+    let run = |args: &'static [&'static str]| {
+        let database_url = app.database_url.clone();
+        let dir = app.dir.clone();
+        async move {
+            let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_autohub"))
+                .args(args)
+                .env("DATABASE_URL", database_url)
+                .env("MAIL_DIR", dir.join("mail"))
+                .env("RUST_LOG", "warn")
+                .current_dir(&dir)
+                .output()
+                .await
+                .unwrap();
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            String::from_utf8_lossy(&output.stdout).to_string()
+        }
+    };
+    let status = run(&["migrate", "status"]).await;
+    assert!(
+        status.contains("applied  m20261123_000001_accounts"),
+        "{status}"
+    );
+    run(&["migrate", "down"]).await;
+    let status = run(&["migrate", "status"]).await;
+    assert!(
+        status.contains("pending  m20261123_000001_accounts"),
+        "{status}"
+    );
+    run(&["migrate", "up"]).await;
+    let status = run(&["migrate", "status"]).await;
+    assert!(!status.contains("pending"), "{status}");
+}
