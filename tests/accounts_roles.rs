@@ -178,24 +178,18 @@ async fn only_an_admin_creates_staff_and_changes_roles_and_status() {
 #[tokio::test]
 async fn create_admin_on_the_command_line_makes_an_admin_who_can_sign_in() {
     let app = TestApp::spawn().await;
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_autohub"))
-        .args([
-            "create-admin",
-            "--email",
-            "Boss@Example.com",
-            "--first-name",
-            "Bo",
-            "--last-name",
-            "Boss",
-        ])
-        .env("DATABASE_URL", &app.database_url)
-        .env("AUTOHUB_ADMIN_PASSWORD", PASSWORD)
-        .env("MAIL_DIR", app.dir.join("mail"))
-        .env("RUST_LOG", "warn")
-        .current_dir(&app.dir)
-        .output()
-        .await
-        .unwrap();
+    let admin = [
+        "create-admin",
+        "--email",
+        "Boss@Example.com",
+        "--first-name",
+        "Bo",
+        "--last-name",
+        "Boss",
+    ];
+    let output = app
+        .cli(&admin, &[("AUTOHUB_ADMIN_PASSWORD", PASSWORD)])
+        .await;
     assert!(
         output.status.success(),
         "{}",
@@ -205,24 +199,18 @@ async fn create_admin_on_the_command_line_makes_an_admin_who_can_sign_in() {
     assert_eq!(r["data"]["login"]["user"]["role"], "ADMIN", "{r}");
 
     // A weak password is one clear line and a non-zero exit, never a panic.
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_autohub"))
-        .args([
-            "create-admin",
-            "--email",
-            "b2@example.com",
-            "--first-name",
-            "B",
-            "--last-name",
-            "T",
-            "--password",
-            "123",
-        ])
-        .env("DATABASE_URL", &app.database_url)
-        .env("MAIL_DIR", app.dir.join("mail"))
-        .current_dir(&app.dir)
-        .output()
-        .await
-        .unwrap();
+    let weak = [
+        "create-admin",
+        "--email",
+        "b2@example.com",
+        "--first-name",
+        "B",
+        "--last-name",
+        "T",
+        "--password",
+        "123",
+    ];
+    let output = app.cli(&weak, &[]).await;
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.starts_with("autohub: password:"), "{stderr}");

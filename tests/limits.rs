@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::common::{code, TestApp};
+use crate::common::{code, message, TestApp};
 
 #[tokio::test]
 async fn a_query_deeper_than_the_limit_is_refused() {
@@ -14,14 +14,7 @@ async fn a_query_deeper_than_the_limit_is_refused() {
         )
         .await;
     assert_eq!(code(&r), "GRAPHQL_VALIDATION_FAILED", "{r}");
-    assert!(
-        r["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .to_lowercase()
-            .contains("nested too deep"),
-        "{r}"
-    );
+    assert!(message(&r).contains("nested too deep"), "{r}");
     assert!(r.get("data").is_none_or(Value::is_null));
 }
 
@@ -118,14 +111,7 @@ async fn a_query_more_complex_than_the_limit_is_refused() {
         )
         .await;
     assert_eq!(code(&r), "GRAPHQL_VALIDATION_FAILED", "{r}");
-    assert!(
-        r["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .to_lowercase()
-            .contains("complex"),
-        "{r}"
-    );
+    assert!(message(&r).contains("complex"), "{r}");
     let r = app.gql("{ me { id } }", json!({})).await;
     assert!(r.get("errors").is_none(), "{r}");
 }

@@ -183,19 +183,10 @@ async fn graphiql_and_introspection_can_be_switched_off() {
 #[tokio::test]
 async fn migrations_are_listed_rolled_back_and_applied_from_the_command_line() {
     let app = TestApp::spawn().await;
-    let run = |args: &'static [&'static str]| {
-        let database_url = app.database_url.clone();
-        let dir = app.dir.clone();
+    let migrate = |action: &'static str| {
+        let app = &app;
         async move {
-            let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_autohub"))
-                .args(args)
-                .env("DATABASE_URL", database_url)
-                .env("MAIL_DIR", dir.join("mail"))
-                .env("RUST_LOG", "warn")
-                .current_dir(&dir)
-                .output()
-                .await
-                .unwrap();
+            let output = app.cli(&["migrate", action], &[]).await;
             assert!(
                 output.status.success(),
                 "{}",
@@ -204,18 +195,18 @@ async fn migrations_are_listed_rolled_back_and_applied_from_the_command_line() {
             String::from_utf8_lossy(&output.stdout).to_string()
         }
     };
-    let status = run(&["migrate", "status"]).await;
+    let status = migrate("status").await;
     assert!(
         status.contains("applied  m20261123_000001_accounts"),
         "{status}"
     );
-    run(&["migrate", "down"]).await;
-    let status = run(&["migrate", "status"]).await;
+    migrate("down").await;
+    let status = migrate("status").await;
     assert!(
         status.contains("pending  m20261123_000001_accounts"),
         "{status}"
     );
-    run(&["migrate", "up"]).await;
-    let status = run(&["migrate", "status"]).await;
+    migrate("up").await;
+    let status = migrate("status").await;
     assert!(!status.contains("pending"), "{status}");
 }

@@ -49,37 +49,21 @@ pub async fn register(state: &AppState, input: RegisterInput) -> AppResult<user:
             "You must accept the terms to sign up.",
         ));
     }
-    let email = Email::parse("email", &input.email)?;
-    let first_name = input::required("firstName", &input.first_name, NAME_MAX)?;
-    let last_name = input::required("lastName", &input.last_name, NAME_MAX)?;
-    let phone = parse_phone(input.phone.as_deref())?;
-    let password = Password::parse(
-        "password",
-        &input.password,
-        &PasswordOwner {
-            email: &email,
-            first_name: &first_name,
-            last_name: &last_name,
-        },
-    )?;
+    let account = AccountInput {
+        email: &input.email,
+        password: &input.password,
+        first_name: &input.first_name,
+        last_name: &input.last_name,
+        phone: input.phone.as_deref(),
+    };
+    let valid = account.parse()?;
     let referrer = match input::optional("referralCode", input.referral_code.as_deref(), 16)? {
         Some(code) => Some(referrals::service::referrer_by_code(&state.db, &code).await?),
         None => None,
     };
-    if find_by_email(&state.db, &email).await?.is_some() {
-        return Err(email_taken());
-    }
-
-    let password_hash = state.hashing.hash(password.expose()).await?;
-    let new_user = new_user(
-        email,
-        password_hash,
-        first_name,
-        last_name,
-        phone,
-        Role::Customer,
-        AccountStatus::PendingVerification,
-    );
+    let new_user = valid
+        .into_new_user(state, Role::Customer, AccountStatus::PendingVerification)
+        .await?;
     let reward = state.config.referral_reward_points;
     let txn = state.db.begin().await?;
     let user = new_user.insert(&txn).await.map_err(on_email_conflict)?;
@@ -981,34 +965,19 @@ pub async fn create_admin(state: &AppState, input: NewStaff) -> AppResult<user::
 }
 
 async fn create_active_account(state: &AppState, input: NewStaff) -> AppResult<user::Model> {
-    let email = Email::parse("email", &input.email)?;
-    let first_name = input::required("firstName", &input.first_name, NAME_MAX)?;
-    let last_name = input::required("lastName", &input.last_name, NAME_MAX)?;
-    let phone = parse_phone(input.phone.as_deref())?;
-    let password = Password::parse(
-        "password",
-        &input.password,
-        &PasswordOwner {
-            email: &email,
-            first_name: &first_name,
-            last_name: &last_name,
-        },
-    )?;
-    if find_by_email(&state.db, &email).await?.is_some() {
-        return Err(email_taken());
-    }
-    let password_hash = state.hashing.hash(password.expose()).await?;
-    let mut account = new_user(
-        email,
-        password_hash,
-        first_name,
-        last_name,
-        phone,
-        input.role,
-        AccountStatus::Active,
-    );
-    account.email_verified = Set(true);
-    account.insert(&state.db).await.map_err(on_email_conflict)
+    let account = AccountInput {
+        email: &input.email,
+        password: &input.password,
+        first_name: &input.first_name,
+        last_name: &input.last_name,
+        phone: input.phone.as_deref(),
+    };
+    let mut new_user = account
+        .parse()?
+        .into_new_user(state, input.role, AccountStatus::Active)
+        .await?;
+    new_user.email_verified = Set(true);
+    new_user.insert(&state.db).await.map_err(on_email_conflict)
 }
 
 pub async fn set_user_role(
@@ -1072,38 +1041,85 @@ pub async fn set_membership_tier(
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-fn new_user(
+/// What every new account is made from, as typed.
+struct AccountInput<'a> {
+    email: &'a str,
+    password: &'a str,
+    first_name: &'a str,
+    last_name: &'a str,
+    phone: Option<&'a str>,
+}
+
+/// The same, checked.
+struct ValidAccount {
     email: Email,
-    password_hash: String,
+    password: Password,
     first_name: String,
     last_name: String,
     phone: Option<Phone>,
-    role: Role,
-    status: AccountStatus,
-) -> user::ActiveModel {
-    let now = clock::now();
-    user::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        email: Set(email.into_inner()),
-        password_hash: Set(password_hash),
-        first_name: Set(first_name),
-        last_name: Set(last_name),
-        phone: Set(phone.map(Phone::into_inner)),
-        phone_verified: Set(false),
-        role: Set(role),
-        status: Set(status),
-        email_verified: Set(false),
-        date_of_birth: Set(None),
-        address: Set(None),
-        zip_code: Set(None),
-        bio: Set(None),
-        avatar_path: Set(None),
-        membership_tier: Set(MembershipTier::None),
-        referral_code: Set(referrals::types::generate_code()),
-        rewards_balance: Set(0),
-        last_seen_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
+}
+
+impl AccountInput<'_> {
+    fn parse(&self) -> AppResult<ValidAccount> {
+        let email = Email::parse("email", self.email)?;
+        let first_name = input::required("firstName", self.first_name, NAME_MAX)?;
+        let last_name = input::required("lastName", self.last_name, NAME_MAX)?;
+        let phone = parse_phone(self.phone)?;
+        let password = Password::parse(
+            "password",
+            self.password,
+            &PasswordOwner {
+                email: &email,
+                first_name: &first_name,
+                last_name: &last_name,
+            },
+        )?;
+        Ok(ValidAccount {
+            email,
+            password,
+            first_name,
+            last_name,
+            phone,
+        })
+    }
+}
+
+impl ValidAccount {
+    /// Refuses a taken email, hashes the password, and builds the row to insert.
+    async fn into_new_user(
+        self,
+        state: &AppState,
+        role: Role,
+        status: AccountStatus,
+    ) -> AppResult<user::ActiveModel> {
+        if find_by_email(&state.db, &self.email).await?.is_some() {
+            return Err(email_taken());
+        }
+        let password_hash = state.hashing.hash(self.password.expose()).await?;
+        let now = clock::now();
+        Ok(user::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            email: Set(self.email.into_inner()),
+            password_hash: Set(password_hash),
+            first_name: Set(self.first_name),
+            last_name: Set(self.last_name),
+            phone: Set(self.phone.map(Phone::into_inner)),
+            phone_verified: Set(false),
+            role: Set(role),
+            status: Set(status),
+            email_verified: Set(false),
+            date_of_birth: Set(None),
+            address: Set(None),
+            zip_code: Set(None),
+            bio: Set(None),
+            avatar_path: Set(None),
+            membership_tier: Set(MembershipTier::None),
+            referral_code: Set(referrals::types::generate_code()),
+            rewards_balance: Set(0),
+            last_seen_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
     }
 }
 

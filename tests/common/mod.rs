@@ -231,6 +231,21 @@ impl TestApp {
         code_in(mails.last().unwrap_or_else(|| panic!("no mail to {email}")))
     }
 
+    /// Runs the `autohub` binary against this server's database.
+    pub async fn cli(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_autohub"));
+        command
+            .args(args)
+            .env("DATABASE_URL", &self.database_url)
+            .env("MAIL_DIR", self.dir.join("mail"))
+            .env("RUST_LOG", "warn")
+            .current_dir(&self.dir);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        command.output().await.expect("autohub runs")
+    }
+
     pub fn texts_to(&self, phone: &str) -> Vec<String> {
         read_messages(
             &self.dir.join("mail").join("sms"),
@@ -288,6 +303,14 @@ pub fn code_in(text: &str) -> String {
         "not a code: {code}"
     );
     code
+}
+
+/// The message of the first error, in lower case.
+pub fn message(r: &Value) -> String {
+    r["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error in {r}"))
+        .to_lowercase()
 }
 
 /// The `extensions.code` of the first error.
