@@ -185,3 +185,67 @@ async fn a_referral_code_records_a_referral_that_qualifies_on_verification() {
     assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
     assert_eq!(field(&r), "referralCode");
 }
+
+#[tokio::test]
+async fn a_profile_changes_only_what_is_given_and_checks_each_field() {
+    let app = TestApp::spawn().await;
+    let who = app.customer("profile@example.com").await;
+    let update = "mutation($i: UpdateProfileInput!) { updateProfile(input: $i) { firstName lastName bio zipCode phone phoneVerified } }";
+    let r = app
+        .gql_as(
+            &who.access,
+            update,
+            json!({ "i": { "bio": "  Likes old Volvos.  ", "zipCode": "90210" } }),
+        )
+        .await;
+    let user = &r["data"]["updateProfile"];
+    assert_eq!(user["bio"], "Likes old Volvos.", "{r}");
+    assert_eq!(user["firstName"], "Test", "absent fields stay");
+    assert_eq!(user["zipCode"], "90210");
+
+    let r = app
+        .gql_as(&who.access, update, json!({ "i": { "zipCode": "" } }))
+        .await;
+    assert!(
+        r["data"]["updateProfile"]["zipCode"].is_null(),
+        "an empty string clears: {r}"
+    );
+
+    for (input, bad_field) in [
+        (json!({ "firstName": "  " }), "firstName"),
+        (json!({ "bio": "x".repeat(2001) }), "bio"),
+        (json!({ "phone": "12" }), "phone"),
+        (json!({ "dateOfBirth": "2999-01-01" }), "dateOfBirth"),
+    ] {
+        let r = app.gql_as(&who.access, update, json!({ "i": input })).await;
+        assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
+        assert_eq!(field(&r), bad_field);
+    }
+    let r = app
+        .gql_as(&who.access, "{ me { firstName bio } }", json!({}))
+        .await;
+    assert_eq!(
+        r["data"]["me"]["firstName"], "Test",
+        "a refused change changed nothing: {r}"
+    );
+    assert_eq!(r["data"]["me"]["bio"], "Likes old Volvos.");
+
+    let r = app
+        .gql(update, json!({ "i": { "bio": "anonymous" } }))
+        .await;
+    assert_eq!(code(&r), "UNAUTHENTICATED", "{r}");
+}
+
+#[tokio::test]
+async fn an_unknown_email_and_a_wrong_password_look_the_same() {
+    let app = TestApp::spawn().await;
+    app.customer("known@example.com").await;
+    let unknown = app.login("unknown@example.com", PASSWORD).await;
+    let wrong = app.login("known@example.com", "Not-The-Password-1").await;
+    assert_eq!(code(&unknown), "UNAUTHENTICATED");
+    assert_eq!(code(&wrong), "UNAUTHENTICATED");
+    assert_eq!(
+        unknown["errors"][0]["message"],
+        wrong["errors"][0]["message"]
+    );
+}

@@ -173,7 +173,7 @@ pub async fn login(
     let matches = match &user {
         Some(user) => state.hashing.verify(password, &user.password_hash).await?,
         None => {
-            state.hashing.verify_dummy(password).await;
+            state.hashing.verify_dummy(password).await?;
             false
         }
     };

@@ -7,19 +7,22 @@ use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
-use tokio::sync::Semaphore;
+use tokio::sync::{OnceCell, Semaphore};
 
 use crate::error::AppError;
 
 #[derive(Clone)]
 pub struct PasswordHashing {
     permits: Arc<Semaphore>,
+    /// A hash of a random password with the same parameters, made on first use.
+    dummy: Arc<OnceCell<String>>,
 }
 
 impl PasswordHashing {
     pub fn new(concurrency: usize) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            dummy: Arc::default(),
         }
     }
 
@@ -51,9 +54,12 @@ impl PasswordHashing {
 
     /// Spends the same time as a verification, for accounts that do not exist, so that timing
     /// does not tell which addresses have accounts.
-    pub async fn verify_dummy(&self, password: &str) {
-        const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$YnS2gbY6o3eUz1yWTH7Dyvh0e7SFjD0J1qFwYt0bJ1c";
-        let _ = self.verify(password, DUMMY).await;
+    pub async fn verify_dummy(&self, password: &str) -> Result<(), AppError> {
+        let dummy = self
+            .dummy
+            .get_or_try_init(|| async { self.hash(&super::random_token(16)).await })
+            .await?;
+        self.verify(password, dummy).await.map(|_| ())
     }
 
     async fn run<T: Send + 'static>(
