@@ -180,8 +180,9 @@ async fn graphql_handler(
     GraphQLResponse::from(response).into_response()
 }
 
-/// Every error carries `extensions.code`: errors from our resolvers have one already; what
-/// remains came from parsing or validation (no path), or is unexpected (logged, then hidden).
+/// Every error carries `extensions.code` from PRODUCT.md §0: errors from our resolvers have one
+/// already; what remains came from parsing or validating the query (no path), which is the
+/// client's input and so `BAD_USER_INPUT` on `query`, or is unexpected (logged, then hidden).
 fn give_codes(response: &mut async_graphql::Response) {
     for error in &mut response.errors {
         let extensions = error.extensions.get_or_insert_with(Default::default);
@@ -189,7 +190,8 @@ fn give_codes(response: &mut async_graphql::Response) {
             continue;
         }
         if error.path.is_empty() {
-            extensions.set("code", "GRAPHQL_VALIDATION_FAILED");
+            extensions.set("code", "BAD_USER_INPUT");
+            extensions.set("field", "query");
         } else {
             tracing::error!(error = %error.message, "unexpected resolver error");
             extensions.set("code", "INTERNAL_SERVER_ERROR");
@@ -201,7 +203,7 @@ fn give_codes(response: &mut async_graphql::Response) {
 /// A request that cannot run at all, in the GraphQL response shape.
 fn request_error(status: StatusCode, message: String) -> Response {
     let body = serde_json::json!({
-        "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }]
+        "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT", "field": "query" } }]
     });
     (status, Json(body)).into_response()
 }
