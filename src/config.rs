@@ -91,6 +91,8 @@ pub struct Config {
     pub mail_from: String,
     pub sms_gateway_url: Option<String>,
     pub cors_origins: CorsOrigins,
+    /// Behind a reverse proxy: take the client address from the last `X-Forwarded-For` entry.
+    pub trust_forwarded_for: bool,
     pub media_dir: PathBuf,
     pub graphiql_enabled: bool,
     pub graphiql_cdn_url: Option<String>,
@@ -293,6 +295,7 @@ impl Config {
                 .unwrap_or_else(|| "AutoHub <no-reply@autohub.local>".into()),
             sms_gateway_url,
             cors_origins,
+            trust_forwarded_for: vars.flag("TRUST_FORWARDED_FOR", false)?,
             media_dir: PathBuf::from(vars.raw("MEDIA_DIR").unwrap_or_else(|| "data/media".into())),
             graphiql_enabled: vars.flag("GRAPHIQL_ENABLED", !production)?,
             graphiql_cdn_url: vars.raw("GRAPHIQL_CDN_URL"),

@@ -156,7 +156,11 @@ async fn graphql_handler(
     }
     let viewer = Viewer::from_headers(&state.app, &headers).await;
     let client = ClientInfo {
-        ip: Some(peer.ip().to_string()),
+        ip: Some(client_ip(
+            &headers,
+            peer,
+            state.app.config.trust_forwarded_for,
+        )),
         user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
@@ -178,6 +182,17 @@ async fn graphql_handler(
         BatchResponse::Batch(rs) => rs.iter_mut().for_each(give_codes),
     }
     GraphQLResponse::from(response).into_response()
+}
+
+/// The client's address: the peer, or behind a trusted proxy the address that proxy appended
+/// last to `X-Forwarded-For` (earlier entries are whatever the client claimed).
+fn client_ip(headers: &HeaderMap, peer: SocketAddr, trust_forwarded_for: bool) -> String {
+    let forwarded = trust_forwarded_for
+        .then(|| headers.get("x-forwarded-for")?.to_str().ok())
+        .flatten()
+        .and_then(|v| v.rsplit(',').map(str::trim).find(|s| !s.is_empty()))
+        .and_then(|s| s.parse::<std::net::IpAddr>().ok());
+    forwarded.unwrap_or(peer.ip()).to_string()
 }
 
 /// Every error carries `extensions.code` from PRODUCT.md §0: errors from our resolvers have one

@@ -95,3 +95,42 @@ async fn a_right_password_does_not_count_as_a_failure() {
         assert!(r["data"]["login"]["accessToken"].is_string(), "{r}");
     }
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_address_has_its_own_window() {
+    let app =
+        TestApp::spawn_with(&[("TRUST_FORWARDED_FOR", "true"), ("LOGIN_MAX_FAILURES", "2")]).await;
+    let attempt = |email: &'static str, from: &'static str| {
+        let app = &app;
+        async move {
+            let response = app
+                .client
+                .post(format!("{}/graphql", app.base))
+                .header("x-forwarded-for", format!("203.0.113.99, {from}"))
+                .json(&json!({ "query": format!("mutation {{ login(email: \"{email}\", password: \"nope\") {{ accessToken }} }}") }))
+                .send()
+                .await
+                .unwrap();
+            let body: serde_json::Value = response.json().await.unwrap();
+            code(&body).to_string()
+        }
+    };
+    // Two failures from one address (on two accounts) use up that address's window…
+    assert_eq!(
+        attempt("a@example.com", "198.51.100.1").await,
+        "UNAUTHENTICATED"
+    );
+    assert_eq!(
+        attempt("b@example.com", "198.51.100.1").await,
+        "UNAUTHENTICATED"
+    );
+    assert_eq!(
+        attempt("c@example.com", "198.51.100.1").await,
+        "RATE_LIMITED"
+    );
+    // …but not another client's, although the first (client-claimed) entry is the same.
+    assert_eq!(
+        attempt("c@example.com", "198.51.100.2").await,
+        "UNAUTHENTICATED"
+    );
+}

@@ -26,11 +26,21 @@ impl Rule {
 
 #[derive(Default)]
 pub struct Limiter {
-    hits: Mutex<HashMap<String, VecDeque<Instant>>>,
+    state: Mutex<State>,
 }
 
-/// Keys are pruned once the map grows past this many entries.
+#[derive(Default)]
+struct State {
+    hits: HashMap<String, VecDeque<Instant>>,
+    pruned_at: Option<Instant>,
+}
+
+/// Past this many keys, keys with no recent hit are dropped (at most every `PRUNE_EVERY`), so
+/// that addresses sprayed once do not pile up.
 const PRUNE_AT: usize = 10_000;
+const PRUNE_EVERY: Duration = Duration::from_secs(10);
+/// No rule's window is longer than this.
+const LONGEST_WINDOW: Duration = Duration::from_secs(3600);
 
 impl Limiter {
     pub fn new() -> Self {
@@ -41,15 +51,18 @@ impl Limiter {
     /// returns the seconds until the strictest rule allows another hit.
     pub fn hit(&self, rules: &[Rule]) -> Result<(), u64> {
         let now = Instant::now();
-        let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
-        if hits.len() > PRUNE_AT {
-            let longest = rules.iter().map(|r| r.window).max().unwrap_or_default();
-            hits.retain(|_, q| {
-                q.back().is_some_and(|t| {
-                    now.duration_since(*t) < longest.max(Duration::from_secs(3600))
-                })
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let due = state
+            .pruned_at
+            .is_none_or(|at| now.duration_since(at) >= PRUNE_EVERY);
+        if state.hits.len() > PRUNE_AT && due {
+            state.hits.retain(|_, q| {
+                q.back()
+                    .is_some_and(|t| now.duration_since(*t) < LONGEST_WINDOW)
             });
+            state.pruned_at = Some(now);
         }
+        let hits = &mut state.hits;
         let mut retry_after = 0u64;
         for rule in rules {
             let queue = hits.entry(rule.key.clone()).or_default();
@@ -76,9 +89,9 @@ impl Limiter {
 
     /// Takes back one hit from each rule's key (a reserved attempt that turned out not to count).
     pub fn release(&self, rules: &[Rule]) {
-        let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         for rule in rules {
-            if let Some(queue) = hits.get_mut(&rule.key) {
+            if let Some(queue) = state.hits.get_mut(&rule.key) {
                 queue.pop_back();
             }
         }
