@@ -4,8 +4,7 @@
 use clap::{Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
 
-use crate::accounts::service::{self, NewStaff};
-use crate::accounts::Role;
+use crate::accounts::service::{self, NewAccount};
 use crate::app::{self, App, AppState};
 use crate::config::{Config, LogFormat};
 
@@ -81,13 +80,12 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let state = AppState::new(config).await?;
             let admin = service::create_admin(
                 &state,
-                NewStaff {
+                NewAccount {
                     email,
                     password,
                     first_name,
                     last_name,
                     phone: None,
-                    role: Role::Admin,
                 },
             )
             .await

@@ -5,7 +5,7 @@ use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::entity::{session, user, AccountStatus, MembershipTier, Role};
-use super::service::{self, NewStaff, ProfileChanges, RegisterInput as NewCustomer, SignedIn};
+use super::service::{self, NewAccount, ProfileChanges, RegisterInput as NewCustomer, SignedIn};
 use crate::graphql::pagination::{self, Page};
 use crate::graphql::{client, parse_id, state, to_id, viewer};
 use crate::referrals::service::referral_link;
@@ -333,11 +333,13 @@ impl AccountsMutation {
         let user = service::register(
             state(ctx)?,
             NewCustomer {
-                email: input.email,
-                password: input.password,
-                first_name: input.first_name,
-                last_name: input.last_name,
-                phone: input.phone,
+                account: NewAccount {
+                    email: input.email,
+                    password: input.password,
+                    first_name: input.first_name,
+                    last_name: input.last_name,
+                    phone: input.phone,
+                },
                 referral_code: input.referral_code,
                 accept_terms: input.accept_terms,
             },
@@ -487,17 +489,15 @@ impl AccountsMutation {
 
     /// Makes a STAFF or ADMIN account, active at once (admin only).
     async fn create_staff(&self, ctx: &Context<'_>, input: CreateStaffInput) -> Result<User> {
-        let new_staff = NewStaff {
+        let account = NewAccount {
             email: input.email,
             password: input.password,
             first_name: input.first_name,
             last_name: input.last_name,
             phone: input.phone,
-            role: input.role,
         };
-        Ok(User::new(
-            service::create_staff(state(ctx)?, viewer(ctx)?, new_staff).await?,
-        ))
+        let staff = service::create_staff(state(ctx)?, viewer(ctx)?, account, input.role).await?;
+        Ok(User::new(staff))
     }
 
     /// Changes a user's role (admin only; not one's own).

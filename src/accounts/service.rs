@@ -30,12 +30,17 @@ const NAME_MAX: usize = 100;
 // Sign-up and email verification
 // ---------------------------------------------------------------------------------------------
 
-pub struct RegisterInput {
+/// What every new account is made from, as typed.
+pub struct NewAccount {
     pub email: String,
     pub password: String,
     pub first_name: String,
     pub last_name: String,
     pub phone: Option<String>,
+}
+
+pub struct RegisterInput {
+    pub account: NewAccount,
     pub referral_code: Option<String>,
     pub accept_terms: bool,
 }
@@ -49,14 +54,7 @@ pub async fn register(state: &AppState, input: RegisterInput) -> AppResult<user:
             "You must accept the terms to sign up.",
         ));
     }
-    let account = AccountInput {
-        email: &input.email,
-        password: &input.password,
-        first_name: &input.first_name,
-        last_name: &input.last_name,
-        phone: input.phone.as_deref(),
-    };
-    let valid = account.parse()?;
+    let valid = input.account.parse()?;
     let referrer = match input::optional("referralCode", input.referral_code.as_deref(), 16)? {
         Some(code) => Some(referrals::service::referrer_by_code(&state.db, &code).await?),
         None => None,
@@ -927,54 +925,36 @@ fn escape_like(s: &str) -> String {
         .replace('_', "\\_")
 }
 
-pub struct NewStaff {
-    pub email: String,
-    pub password: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub phone: Option<String>,
-    pub role: Role,
-}
-
 /// An admin makes a STAFF or ADMIN account, active at once.
 pub async fn create_staff(
     state: &AppState,
     viewer: &Viewer,
-    input: NewStaff,
+    account: NewAccount,
+    role: Role,
 ) -> AppResult<user::Model> {
     viewer.admin()?;
-    if input.role == Role::Customer {
+    if role == Role::Customer {
         return Err(AppError::bad_input(
             "role",
             "Staff accounts are STAFF or ADMIN; customers sign up themselves.",
         ));
     }
-    create_active_account(state, input).await
+    create_active_account(state, account, role).await
 }
 
 /// Makes an ADMIN from the command line: the one way to the first administrator.
-pub async fn create_admin(state: &AppState, input: NewStaff) -> AppResult<user::Model> {
-    create_active_account(
-        state,
-        NewStaff {
-            role: Role::Admin,
-            ..input
-        },
-    )
-    .await
+pub async fn create_admin(state: &AppState, account: NewAccount) -> AppResult<user::Model> {
+    create_active_account(state, account, Role::Admin).await
 }
 
-async fn create_active_account(state: &AppState, input: NewStaff) -> AppResult<user::Model> {
-    let account = AccountInput {
-        email: &input.email,
-        password: &input.password,
-        first_name: &input.first_name,
-        last_name: &input.last_name,
-        phone: input.phone.as_deref(),
-    };
+async fn create_active_account(
+    state: &AppState,
+    account: NewAccount,
+    role: Role,
+) -> AppResult<user::Model> {
     let mut new_user = account
         .parse()?
-        .into_new_user(state, input.role, AccountStatus::Active)
+        .into_new_user(state, role, AccountStatus::Active)
         .await?;
     new_user.email_verified = Set(true);
     new_user.insert(&state.db).await.map_err(on_email_conflict)
@@ -1041,15 +1021,6 @@ pub async fn set_membership_tier(
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/// What every new account is made from, as typed.
-struct AccountInput<'a> {
-    email: &'a str,
-    password: &'a str,
-    first_name: &'a str,
-    last_name: &'a str,
-    phone: Option<&'a str>,
-}
-
 /// The same, checked.
 struct ValidAccount {
     email: Email,
@@ -1059,15 +1030,15 @@ struct ValidAccount {
     phone: Option<Phone>,
 }
 
-impl AccountInput<'_> {
+impl NewAccount {
     fn parse(&self) -> AppResult<ValidAccount> {
-        let email = Email::parse("email", self.email)?;
-        let first_name = input::required("firstName", self.first_name, NAME_MAX)?;
-        let last_name = input::required("lastName", self.last_name, NAME_MAX)?;
-        let phone = parse_phone(self.phone)?;
+        let email = Email::parse("email", &self.email)?;
+        let first_name = input::required("firstName", &self.first_name, NAME_MAX)?;
+        let last_name = input::required("lastName", &self.last_name, NAME_MAX)?;
+        let phone = parse_phone(self.phone.as_deref())?;
         let password = Password::parse(
             "password",
-            self.password,
+            &self.password,
             &PasswordOwner {
                 email: &email,
                 first_name: &first_name,

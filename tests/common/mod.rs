@@ -192,13 +192,12 @@ impl TestApp {
         let email = format!("admin-{}@autohub.test", Uuid::now_v7().simple());
         autohub::accounts::service::create_admin(
             &self.state,
-            autohub::accounts::service::NewStaff {
+            autohub::accounts::service::NewAccount {
                 email: email.clone(),
                 password: PASSWORD.into(),
                 first_name: "Ada".into(),
                 last_name: "Admin".into(),
                 phone: None,
-                role: autohub::accounts::Role::Admin,
             },
         )
         .await
