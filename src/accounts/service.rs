@@ -1021,7 +1021,7 @@ pub async fn set_membership_tier(
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/// The same, checked.
+/// A `NewAccount` whose every field passed its check.
 struct ValidAccount {
     email: Email,
     password: Password,
