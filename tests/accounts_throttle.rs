@@ -115,22 +115,15 @@ async fn behind_a_trusted_proxy_each_forwarded_address_has_its_own_window() {
             code(&body).to_string()
         }
     };
-    // Two failures from one address (on two accounts) use up that address's window…
-    assert_eq!(
-        attempt("a@example.com", "198.51.100.1").await,
-        "UNAUTHENTICATED"
-    );
-    assert_eq!(
-        attempt("b@example.com", "198.51.100.1").await,
-        "UNAUTHENTICATED"
-    );
-    assert_eq!(
-        attempt("c@example.com", "198.51.100.1").await,
-        "RATE_LIMITED"
-    );
-    // …but not another client's, although the first (client-claimed) entry is the same.
-    assert_eq!(
-        attempt("c@example.com", "198.51.100.2").await,
-        "UNAUTHENTICATED"
-    );
+    let steps = [
+        // Two failures from one address (on two accounts) use up that address's window…
+        ("a@example.com", "198.51.100.1", "UNAUTHENTICATED"),
+        ("b@example.com", "198.51.100.1", "UNAUTHENTICATED"),
+        ("c@example.com", "198.51.100.1", "RATE_LIMITED"),
+        // …but not another client's, although the first (client-claimed) entry is the same.
+        ("c@example.com", "198.51.100.2", "UNAUTHENTICATED"),
+    ];
+    for (email, from, expected) in steps {
+        assert_eq!(attempt(email, from).await, expected, "{email} from {from}");
+    }
 }
