@@ -17,6 +17,7 @@ use crate::auth::limiter::Limiter;
 use crate::auth::password::PasswordHashing;
 use crate::config::Config;
 use crate::mail::Mailer;
+use crate::media::MediaStore;
 use crate::metrics::Metrics;
 use crate::sms::SmsSender;
 
@@ -28,6 +29,7 @@ pub struct Services {
     pub limiter: Limiter,
     pub mailer: Mailer,
     pub sms: SmsSender,
+    pub media: MediaStore,
     pub metrics: Arc<Metrics>,
 }
 
@@ -56,6 +58,13 @@ impl AppState {
             limiter: Limiter::new(),
             mailer: Mailer::from_config(&config)?,
             sms: SmsSender::from_config(&config)?,
+            media: MediaStore::new(
+                config.media_dir.clone(),
+                &config.public_url,
+                config.jwt_secret.expose(),
+                config.uploads.signed_url_ttl,
+                config.uploads.max_file_bytes,
+            ),
             metrics,
             db,
             config,

@@ -67,6 +67,17 @@ pub struct OtpSettings {
 }
 
 /// Login throttling: failures allowed per account and per client address in a window.
+/// What one upload request may carry.
+#[derive(Debug, Clone)]
+pub struct UploadLimits {
+    pub max_file_bytes: usize,
+    pub max_files: usize,
+    /// The whole multipart body: files and the operations together.
+    pub max_body_bytes: usize,
+    /// How long a signed media URL stays valid.
+    pub signed_url_ttl: Duration,
+}
+
 #[derive(Debug, Clone)]
 pub struct LoginThrottle {
     pub max_failures: usize,
@@ -105,6 +116,9 @@ pub struct Config {
     pub login_throttle: LoginThrottle,
     pub password_hash_concurrency: usize,
     pub referral_reward_points: i32,
+    pub uploads: UploadLimits,
+    /// Commission on dealership sales, in basis points of the price (200 = 2%).
+    pub commission_rate_bp: i32,
 }
 
 /// A setting that could not be used; the message names the variable.
@@ -323,12 +337,38 @@ impl Config {
             },
             password_hash_concurrency: vars.positive("PASSWORD_HASH_CONCURRENCY", cores)?,
             referral_reward_points: vars.parse("REFERRAL_REWARD_POINTS", 500)?,
+            uploads: UploadLimits {
+                max_file_bytes: vars.positive("UPLOAD_MAX_FILE_BYTES", 10 * 1024 * 1024)?,
+                max_files: vars.positive("UPLOAD_MAX_FILES", 10)?,
+                max_body_bytes: vars.positive("UPLOAD_MAX_BODY_BYTES", 50 * 1024 * 1024)?,
+                signed_url_ttl: vars.seconds("MEDIA_URL_TTL_SECONDS", 3600)?,
+            },
+            commission_rate_bp: commission_rate(vars.raw("COMMISSION_RATE").as_deref())?,
         })
     }
 
     pub fn is_production(&self) -> bool {
         self.app_env == AppEnv::Production
     }
+}
+
+/// `COMMISSION_RATE` is a fraction of the price (`0.02` = 2%), kept as basis points.
+fn commission_rate(raw: Option<&str>) -> Result<i32, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(200);
+    };
+    let bad = || {
+        ConfigError(format!(
+            "COMMISSION_RATE: cannot use {raw:?}: expected a fraction from 0 to 1 with at most 4 decimals, e.g. 0.02"
+        ))
+    };
+    let rate: rust_decimal::Decimal = raw.trim().parse().map_err(|_| bad())?;
+    let bp = rate * rust_decimal::Decimal::from(10_000);
+    if rate.is_sign_negative() || rate > rust_decimal::Decimal::ONE || !bp.fract().is_zero() {
+        return Err(bad());
+    }
+    use rust_decimal::prelude::ToPrimitive;
+    bp.to_i32().ok_or_else(bad)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse, Request};
-use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
+use async_graphql_axum::GraphQLResponse;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
@@ -48,6 +48,7 @@ pub fn router(app: AppState) -> Router {
         .graphiql_enabled
         .then(|| graphiql_page(config.graphiql_cdn_url.as_deref()));
     let limits = config.limits.clone();
+    let uploads_limit = config.uploads.max_body_bytes;
     let cors = cors_layer(&config.cors_origins);
     let state = HttpState {
         schema: builder.finish(),
@@ -60,10 +61,13 @@ pub fn router(app: AppState) -> Router {
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
+        .route("/media/{*path}", get(media))
         .with_state(state)
-        // Innermost, on its own: it bounds the streamed body the GraphQL extractor reads,
-        // which axum's default limit does not cover.
-        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        // Innermost, on its own: a ceiling for every body; the GraphQL handler applies the tighter
+        // limit of its content type (JSON or multipart) while it streams the body in.
+        .layer(RequestBodyLimitLayer::new(
+            limits.max_body_bytes.max(uploads_limit),
+        ))
         .layer(middleware::from_fn_with_state(app, count_request))
         .layer(
             ServiceBuilder::new()
@@ -129,27 +133,33 @@ async fn graphiql_handler(State(state): State<HttpState>) -> Response {
     }
 }
 
-/// Runs a query, a mutation, or a batch of them. The viewer is resolved once from the
-/// `Authorization` header; each operation gets its own DataLoaders.
+/// Runs a query, a mutation, or a batch of them; multipart bodies (the GraphQL multipart request
+/// spec) carry uploads. The viewer is resolved once from the `Authorization` header; each
+/// operation gets its own DataLoaders.
 async fn graphql_handler(
     State(state): State<HttpState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    request: GraphQLBatchRequest,
+    request: axum::extract::Request,
 ) -> Response {
-    let batch = request.into_inner();
+    let headers = request.headers().clone();
+    let batch = match read_operations(&state.app.config, request).await {
+        Ok(batch) => batch,
+        Err(response) => return response,
+    };
     let max = state.app.config.limits.max_batch;
     match &batch {
         BatchRequest::Batch(items) if items.is_empty() => {
             return request_error(
                 StatusCode::BAD_REQUEST,
                 "A batch must hold at least one operation.".into(),
+                "query",
             );
         }
         BatchRequest::Batch(items) if items.len() > max => {
             return request_error(
                 StatusCode::BAD_REQUEST,
                 format!("A batch may hold at most {max} operations."),
+                "query",
             );
         }
         _ => {}
@@ -184,6 +194,158 @@ async fn graphql_handler(
     GraphQLResponse::from(response).into_response()
 }
 
+/// The body went past its limit while being read.
+#[derive(Debug)]
+struct BodyTooLarge;
+
+impl std::fmt::Display for BodyTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("body too large")
+    }
+}
+
+impl std::error::Error for BodyTooLarge {}
+
+/// Reads the operations of a request: JSON within `MAX_BODY_BYTES`, or a multipart upload within
+/// the upload limits (each file, the number of files, the whole body). A file over its limit is
+/// refused while it streams in, so it is never stored.
+async fn read_operations(
+    config: &crate::config::Config,
+    request: axum::extract::Request,
+) -> Result<BatchRequest, Response> {
+    use futures_util::TryStreamExt;
+    use tokio_util::compat::TokioAsyncReadCompatExt;
+
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let multipart = content_type
+        .as_deref()
+        .is_some_and(|t| t.starts_with("multipart/"));
+    let uploads = &config.uploads;
+    let limit = if multipart {
+        uploads.max_body_bytes
+    } else {
+        config.limits.max_body_bytes
+    };
+    let too_large = || {
+        request_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("The request body may be at most {limit} bytes."),
+            "query",
+        )
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let body = http_body_util::Limited::new(request.into_body(), limit);
+    let stream = axum::body::Body::new(body)
+        .into_data_stream()
+        .map_err(|err| {
+            let over = std::error::Error::source(&err)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+                || err.to_string().contains("length limit");
+            if over {
+                std::io::Error::other(BodyTooLarge)
+            } else {
+                std::io::Error::other(err.to_string())
+            }
+        });
+    let reader = tokio_util::io::StreamReader::new(stream).compat();
+    let options = async_graphql::http::MultipartOptions::default()
+        .max_file_size(uploads.max_file_bytes)
+        .max_num_files(uploads.max_files);
+    let batch = async_graphql::http::receive_batch_body(content_type, reader, options).await;
+    let batch = match batch {
+        Ok(batch) => batch,
+        Err(async_graphql::ParseRequestError::PayloadTooLarge) => {
+            return Err(request_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("A file may be at most {} bytes.", uploads.max_file_bytes),
+                "file",
+            ))
+        }
+        Err(async_graphql::ParseRequestError::Io(err))
+            if err.get_ref().is_some_and(|e| e.is::<BodyTooLarge>()) =>
+        {
+            return Err(too_large())
+        }
+        Err(err) => {
+            return Err(request_error(
+                StatusCode::BAD_REQUEST,
+                format!("The request could not be read: {err}"),
+                "query",
+            ))
+        }
+    };
+    let files: usize = match &batch {
+        BatchRequest::Single(r) => r.uploads.len(),
+        BatchRequest::Batch(rs) => rs.iter().map(|r| r.uploads.len()).sum(),
+    };
+    if files > uploads.max_files {
+        return Err(request_error(
+            StatusCode::BAD_REQUEST,
+            format!("A request may carry at most {} files.", uploads.max_files),
+            "file",
+        ));
+    }
+    Ok(batch)
+}
+
+#[derive(serde::Deserialize)]
+struct MediaQuery {
+    expires: Option<i64>,
+    sig: Option<String>,
+}
+
+/// Serves a stored file: avatars and photos of listed units to anyone, anything else only with a
+/// valid, unexpired signature. Not found and not allowed look the same.
+async fn media(
+    State(state): State<HttpState>,
+    axum::extract::Path(path): axum::extract::Path<String>,
+    axum::extract::Query(query): axum::extract::Query<MediaQuery>,
+) -> Response {
+    let app = &state.app;
+    let signed = match (query.expires, query.sig.as_deref()) {
+        (Some(expires), Some(sig)) => app.media.verify(&path, expires, sig),
+        _ => false,
+    };
+    let public = path.starts_with("avatars/")
+        || (path.starts_with("units/")
+            && crate::units::service::photo_is_public(&app.db, &path)
+                .await
+                .unwrap_or(false));
+    if !(signed || public) {
+        return (StatusCode::NOT_FOUND, "Not found.").into_response();
+    }
+    match app.media.read(&path).await {
+        Some((bytes, content_type)) => {
+            let cache = if public {
+                "public, max-age=300"
+            } else {
+                "private, max-age=300"
+            };
+            (
+                [
+                    (header::CONTENT_TYPE, content_type),
+                    (header::CACHE_CONTROL, cache),
+                    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        None => (StatusCode::NOT_FOUND, "Not found.").into_response(),
+    }
+}
+
 /// The client's address: the peer, or behind a trusted proxy the address that proxy appended
 /// last to `X-Forwarded-For` (earlier entries are whatever the client claimed).
 fn client_ip(headers: &HeaderMap, peer: SocketAddr, trust_forwarded_for: bool) -> String {
@@ -216,9 +378,9 @@ fn give_codes(response: &mut async_graphql::Response) {
 }
 
 /// A request that cannot run at all, in the GraphQL response shape.
-fn request_error(status: StatusCode, message: String) -> Response {
+fn request_error(status: StatusCode, message: String, field: &str) -> Response {
     let body = serde_json::json!({
-        "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT", "field": "query" } }]
+        "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT", "field": field } }]
     });
     (status, Json(body)).into_response()
 }

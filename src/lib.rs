@@ -22,9 +22,21 @@ pub mod http;
 pub mod input;
 /// Outgoing mail: SMTP or `.eml` files.
 pub mod mail;
+/// Uploaded files: type sniffing, storage, public and signed URLs.
+pub mod media;
 /// Counters for `/metrics`.
 pub mod metrics;
+/// Money: decimals at the API, cents in the database.
+pub mod money;
+/// Keyset paging: orderings, cursors, windows, slices.
+pub mod paging;
 /// Referral codes and referrals.
 pub mod referrals;
+/// Recorded sales, commissions, the sales summary and staff metrics.
+pub mod sales;
 /// Outgoing SMS: a log sender or an HTTP gateway.
 pub mod sms;
+/// Vehicles and inventory: units and their photos.
+pub mod units;
+/// The workshop: service records and their transitions.
+pub mod workshop;

@@ -91,7 +91,7 @@ async fn bad_inputs_get_codes_and_change_nothing() {
             "mutation { verifyEmail(email: \"nobody\", code: \"1\") { accessToken } }",
             "BAD_USER_INPUT",
         ),
-        ("{ users(after: \"%%%\") { totalCount } }", "BAD_USER_INPUT"),
+        ("{ units(after: \"%%%\") { totalCount } }", "BAD_USER_INPUT"),
         ("query { nope }", "BAD_USER_INPUT"),
         ("subscription { me }", "BAD_USER_INPUT"),
     ];

@@ -12,5 +12,7 @@ mod accounts_throttle;
 mod accounts_tokens;
 mod delivery;
 mod limits;
+mod photos;
 mod schema;
 mod server;
+mod units;

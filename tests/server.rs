@@ -200,10 +200,12 @@ async fn migrations_are_listed_rolled_back_and_applied_from_the_command_line() {
         status.contains("applied  m20261123_000001_accounts"),
         "{status}"
     );
+    // `down` rolls back the newest migration only.
     migrate("down").await;
     let status = migrate("status").await;
     assert!(
-        status.contains("pending  m20261123_000001_accounts"),
+        status.contains("applied  m20261123_000001_accounts")
+            && status.contains("pending  m20261123_000002_vehicles"),
         "{status}"
     );
     migrate("up").await;

@@ -1,13 +1,14 @@
 //! The GraphQL face of accounts: `User`, `Session`, `AuthPayload`, their inputs, and the
 //! account queries and mutations. Resolvers parse arguments and call the service.
 
-use async_graphql::{Context, InputObject, Object, Result, ID};
+use async_graphql::{Context, InputObject, Object, Result, Upload, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::entity::{session, user, AccountStatus, MembershipTier, Role};
 use super::service::{self, NewAccount, ProfileChanges, RegisterInput as NewCustomer, SignedIn};
 use crate::graphql::pagination::{self, Page};
-use crate::graphql::{client, parse_id, state, to_id, viewer};
+use crate::graphql::{client, parse_id, read_upload, state, to_id, viewer};
+use crate::paging::PageArgs;
 use crate::referrals::service::referral_link;
 
 pub struct User {
@@ -265,6 +266,22 @@ pub struct UserFilter {
     statuses: Option<Vec<AccountStatus>>,
 }
 
+async fn users_page(
+    ctx: &Context<'_>,
+    filter: &service::UserFilter,
+    args: &PageArgs,
+) -> Result<Page<User>> {
+    let (slice, total) = service::list_users(
+        state(ctx)?,
+        viewer(ctx)?,
+        filter,
+        args,
+        pagination::wants_total(ctx),
+    )
+    .await?;
+    Ok(pagination::connection(slice, total, User::new))
+}
+
 #[derive(Default)]
 pub struct AccountsQuery;
 
@@ -288,30 +305,36 @@ impl AccountsQuery {
         filter: Option<UserFilter>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> Result<Page<User>> {
-        let (state, viewer) = (state(ctx)?, viewer(ctx)?);
         let filter = filter.unwrap_or_default();
         let filter = service::UserFilter {
             search: filter.search,
             roles: filter.roles,
             statuses: filter.statuses,
         };
-        let limit = pagination::page_size("first", first)?;
-        let after = pagination::decode_cursor("after", after.as_deref())?;
-        let (rows, has_next) = service::list_users(state, viewer, &filter, limit, after).await?;
-        let total = if pagination::wants_total(ctx) {
-            Some(service::count_users(state, viewer, &filter).await?)
-        } else {
-            None
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
         };
-        Ok(pagination::page(
-            rows,
-            after.is_some(),
-            has_next,
-            total,
-            |u| pagination::encode_cursor(&u.id),
-            User::new,
-        ))
+        users_page(ctx, &filter, &args).await
+    }
+
+    /// Staff and administrators, newest first (staff only).
+    async fn staff(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Page<User>> {
+        let filter = service::UserFilter {
+            roles: Some(vec![Role::Staff, Role::Admin]),
+            ..Default::default()
+        };
+        users_page(ctx, &filter, &PageArgs::forward(first, after)).await
     }
 
     /// One user by id (signed in); what is shown follows the privacy rules of `User`.
@@ -484,6 +507,14 @@ impl AccountsMutation {
         };
         Ok(User::new(
             service::update_profile(state(ctx)?, viewer(ctx)?, changes).await?,
+        ))
+    }
+
+    /// Sets the viewer's picture: JPEG, PNG or WebP (checked by content), at most 10 MiB.
+    async fn upload_avatar(&self, ctx: &Context<'_>, file: Upload) -> Result<User> {
+        let file = read_upload(ctx, &file).await?;
+        Ok(User::new(
+            service::upload_avatar(state(ctx)?, viewer(ctx)?, file).await?,
         ))
     }
 

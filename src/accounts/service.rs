@@ -5,8 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    ExprTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
-    TransactionTrait,
+    ExprTrait, IntoActiveModel, QueryFilter, QueryOrder, Select, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -22,6 +21,7 @@ use crate::auth::{random_token, sha256_hex, Viewer};
 use crate::clock;
 use crate::error::{AppError, AppResult};
 use crate::input;
+use crate::paging::{self, KeyKind, PageArgs, Slice, Sort};
 use crate::referrals;
 
 const NAME_MAX: usize = 100;
@@ -859,6 +859,33 @@ pub async fn update_profile(
     Ok(active.update(&state.db).await?)
 }
 
+/// Replaces the viewer's picture (JPEG, PNG or WebP by content); the old file is removed.
+pub async fn upload_avatar(
+    state: &AppState,
+    viewer: &Viewer,
+    file: crate::media::Incoming,
+) -> AppResult<user::Model> {
+    let identity = viewer.identity()?;
+    let user = get_user(&state.db, identity.user_id).await?;
+    let stored = state.media.store_image("file", "avatars", &file).await?;
+    let old = user.avatar_path.clone();
+    let mut active = user.into_active_model();
+    active.avatar_path = Set(Some(stored.path.clone()));
+    active.updated_at = Set(clock::now());
+    match active.update(&state.db).await {
+        Ok(user) => {
+            if let Some(old) = old {
+                state.media.remove(&old).await;
+            }
+            Ok(user)
+        }
+        Err(err) => {
+            state.media.remove(&stored.path).await;
+            Err(err.into())
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Staff and admin operations
 // ---------------------------------------------------------------------------------------------
@@ -870,29 +897,36 @@ pub struct UserFilter {
     pub statuses: Option<Vec<AccountStatus>>,
 }
 
-/// A page of users, newest first, after the given id: `(rows, has_more)`. Staff only.
+/// Users newest first (ties broken by id).
+pub fn user_sort() -> Sort {
+    Sort::new(
+        "USER_CREATED_AT_DESC",
+        Expr::col((user::Entity, user::Column::CreatedAt)),
+        KeyKind::Time,
+        Expr::col((user::Entity, user::Column::Id)),
+        true,
+    )
+}
+
+/// A page of users matching the filter, newest first, and their count when asked. Staff only.
 pub async fn list_users(
     state: &AppState,
     viewer: &Viewer,
     filter: &UserFilter,
-    limit: u64,
-    after: Option<Uuid>,
-) -> AppResult<(Vec<user::Model>, bool)> {
+    args: &PageArgs,
+    with_total: bool,
+) -> AppResult<(Slice<user::Model>, Option<u64>)> {
     viewer.staff()?;
-    let mut query = filtered_users(filter)?.order_by_desc(user::Column::Id);
-    if let Some(after) = after {
-        query = query.filter(user::Column::Id.lt(after));
-    }
-    let mut rows = query.limit(limit + 1).all(&state.db).await?;
-    let has_more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    Ok((rows, has_more))
-}
-
-/// How many users match the filter. Staff only.
-pub async fn count_users(state: &AppState, viewer: &Viewer, filter: &UserFilter) -> AppResult<u64> {
-    viewer.staff()?;
-    Ok(filtered_users(filter)?.count(&state.db).await?)
+    let sort = user_sort();
+    let window = args.window(&sort)?;
+    let query = filtered_users(filter)?;
+    let slice = sort
+        .fetch(&state.db, query.clone(), &window, |u| {
+            (paging::time_key(u.created_at), u.id)
+        })
+        .await?;
+    let total = paging::count_if(with_total, &state.db, query).await?;
+    Ok((slice, total))
 }
 
 fn filtered_users(filter: &UserFilter) -> AppResult<Select<user::Entity>> {

@@ -9,21 +9,36 @@ use uuid::Uuid;
 
 use crate::accounts::entity::user;
 use crate::error::AppError;
+use crate::sales::entity::sale;
+use crate::sales::service as sales;
+use crate::units::entity::{unit, unit_photo};
+use crate::units::service as units;
+use crate::workshop::entity::service_record;
+use crate::workshop::service as workshop;
 
 pub struct Loaders {
+    /// Users by id: owner, technician, salesperson, buyer, createdBy, referrer…
     pub users: DataLoader<UserLoader>,
+    /// Units by id: the unit of a service record or a sale.
+    pub units: DataLoader<UnitLoader>,
+    /// A unit's photos in order (also gives its primary photo).
+    pub photos: DataLoader<PhotosLoader>,
+    /// A unit's service records, newest first.
+    pub unit_records: DataLoader<UnitRecordsLoader>,
+    /// A unit's sale.
+    pub unit_sale: DataLoader<UnitSaleLoader>,
 }
 
 impl Loaders {
     pub fn new(db: DatabaseConnection) -> Self {
         Self {
-            users: DataLoader::new(UserLoader { db }, tokio::spawn),
+            users: DataLoader::new(UserLoader { db: db.clone() }, tokio::spawn),
+            units: DataLoader::new(UnitLoader { db: db.clone() }, tokio::spawn),
+            photos: DataLoader::new(PhotosLoader { db: db.clone() }, tokio::spawn),
+            unit_records: DataLoader::new(UnitRecordsLoader { db: db.clone() }, tokio::spawn),
+            unit_sale: DataLoader::new(UnitSaleLoader { db }, tokio::spawn),
         }
     }
-}
-
-pub struct UserLoader {
-    db: DatabaseConnection,
 }
 
 /// `Loader::Error` must be `Clone`; `AppError` is, and keeps its code.
@@ -34,6 +49,16 @@ impl From<LoadError> for async_graphql::Error {
     fn from(err: LoadError) -> Self {
         err.0.into()
     }
+}
+
+impl From<AppError> for LoadError {
+    fn from(err: AppError) -> Self {
+        Self(err)
+    }
+}
+
+pub struct UserLoader {
+    db: DatabaseConnection,
 }
 
 impl Loader<Uuid> for UserLoader {
@@ -47,5 +72,70 @@ impl Loader<Uuid> for UserLoader {
             .await
             .map_err(|e| LoadError(e.into()))?;
         Ok(rows.into_iter().map(|u| (u.id, u)).collect())
+    }
+}
+
+pub struct UnitLoader {
+    db: DatabaseConnection,
+}
+
+impl Loader<Uuid> for UnitLoader {
+    type Value = unit::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = units::units_by_id(&self.db, keys).await?;
+        Ok(rows.into_iter().map(|u| (u.id, u)).collect())
+    }
+}
+
+/// Groups rows by their parent id, keeping their order.
+fn grouped<M>(rows: Vec<M>, parent: impl Fn(&M) -> Uuid) -> HashMap<Uuid, Vec<M>> {
+    let mut map: HashMap<Uuid, Vec<M>> = HashMap::new();
+    for row in rows {
+        map.entry(parent(&row)).or_default().push(row);
+    }
+    map
+}
+
+pub struct PhotosLoader {
+    db: DatabaseConnection,
+}
+
+impl Loader<Uuid> for PhotosLoader {
+    type Value = Vec<unit_photo::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = units::photos_of(&self.db, keys).await?;
+        Ok(grouped(rows, |p| p.unit_id))
+    }
+}
+
+pub struct UnitRecordsLoader {
+    db: DatabaseConnection,
+}
+
+impl Loader<Uuid> for UnitRecordsLoader {
+    type Value = Vec<service_record::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = workshop::records_of_units(&self.db, keys).await?;
+        Ok(grouped(rows, |r| r.unit_id))
+    }
+}
+
+pub struct UnitSaleLoader {
+    db: DatabaseConnection,
+}
+
+impl Loader<Uuid> for UnitSaleLoader {
+    type Value = sale::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = sales::sales_of_units(&self.db, keys).await?;
+        Ok(rows.into_iter().map(|s| (s.unit_id, s)).collect())
     }
 }

@@ -41,3 +41,24 @@ pub fn parse_id(field: &str, id: &ID) -> Result<Uuid, AppError> {
 pub fn to_id(id: Uuid) -> ID {
     ID(id.to_string())
 }
+
+/// Reads an uploaded file (async-graphql keeps it in a temporary file) off the async threads.
+pub async fn read_upload(
+    ctx: &Context<'_>,
+    upload: &async_graphql::Upload,
+) -> async_graphql::Result<crate::media::Incoming> {
+    use std::io::Read;
+    let value = upload
+        .value(ctx)
+        .map_err(|_| AppError::bad_input("file", "The file is missing from the request."))?;
+    let file_name = value.filename.clone();
+    let mut content = value.content;
+    let bytes = tokio::task::spawn_blocking(move || {
+        let mut bytes = Vec::new();
+        content.read_to_end(&mut bytes).map(|_| bytes)
+    })
+    .await
+    .map_err(AppError::internal)?
+    .map_err(AppError::internal)?;
+    Ok(crate::media::Incoming { file_name, bytes })
+}

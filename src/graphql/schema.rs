@@ -6,14 +6,28 @@ use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use crate::accounts::graphql::{AccountsMutation, AccountsQuery};
 use crate::config::QueryLimits;
 use crate::referrals::graphql::ReferralsQuery;
+use crate::sales::graphql::{SalesMutation, SalesQuery};
+use crate::units::graphql::{UnitsMutation, UnitsQuery};
+use crate::workshop::graphql::{WorkshopMutation, WorkshopQuery};
 
 /// Every query of the API.
 #[derive(MergedObject, Default)]
-pub struct Query(AccountsQuery, ReferralsQuery);
+pub struct Query(
+    AccountsQuery,
+    ReferralsQuery,
+    UnitsQuery,
+    WorkshopQuery,
+    SalesQuery,
+);
 
 /// Every mutation of the API.
 #[derive(MergedObject, Default)]
-pub struct Mutation(AccountsMutation);
+pub struct Mutation(
+    AccountsMutation,
+    UnitsMutation,
+    WorkshopMutation,
+    SalesMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -1,6 +1,6 @@
 //! Referral rules: recording at sign-up, qualifying at email verification, and the viewer's list.
 
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder,
@@ -64,6 +64,43 @@ pub async fn qualify(db: &impl ConnectionTrait, referred_id: Uuid) -> AppResult<
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// The referred user completed their first service or purchase: a QUALIFIED referral becomes
+/// CREDITED and the referrer's balance grows by its reward. A conditional update decides, so it
+/// happens once however many completions race. Runs in the caller's transaction; returns whether
+/// this call credited.
+pub async fn credit(db: &impl ConnectionTrait, referred_id: Uuid) -> AppResult<bool> {
+    let Some(referral) = referral::Entity::find()
+        .filter(referral::Column::ReferredId.eq(referred_id))
+        .filter(referral::Column::Status.eq(ReferralStatus::Qualified))
+        .one(db)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let result = referral::Entity::update_many()
+        .col_expr(
+            referral::Column::Status,
+            Expr::value(ReferralStatus::Credited),
+        )
+        .col_expr(referral::Column::CreditedAt, Expr::value(clock::now()))
+        .filter(referral::Column::Id.eq(referral.id))
+        .filter(referral::Column::Status.eq(ReferralStatus::Qualified))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Ok(false);
+    }
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::RewardsBalance,
+            Expr::col(user::Column::RewardsBalance).add(referral.reward_points),
+        )
+        .filter(user::Column::Id.eq(referral.referrer_id))
+        .exec(db)
+        .await?;
+    Ok(true)
 }
 
 /// The viewer's own code, link and the referrals made with it, newest first.

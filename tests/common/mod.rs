@@ -331,3 +331,107 @@ pub fn free_port() -> u16 {
         .expect("addr")
         .port()
 }
+
+/// A valid VIN, different on every call.
+pub fn vin() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPRSTUVWXYZ0123456789";
+    let mut n = Uuid::new_v4().as_u128();
+    (0..17)
+        .map(|_| {
+            let c = ALPHABET[(n % ALPHABET.len() as u128) as usize] as char;
+            n /= ALPHABET.len() as u128;
+            c
+        })
+        .collect()
+}
+
+/// The first bytes of each accepted format, then filler: enough for content sniffing.
+pub fn png_bytes() -> Vec<u8> {
+    let mut b = b"\x89PNG\r\n\x1a\n".to_vec();
+    b.extend(Uuid::new_v4().as_bytes());
+    b
+}
+
+pub fn jpeg_bytes() -> Vec<u8> {
+    let mut b = b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00".to_vec();
+    b.extend(Uuid::new_v4().as_bytes());
+    b
+}
+
+pub fn webp_bytes() -> Vec<u8> {
+    let mut b = b"RIFF\x24\x00\x00\x00WEBPVP8 ".to_vec();
+    b.extend(Uuid::new_v4().as_bytes());
+    b
+}
+
+impl TestApp {
+    /// A GraphQL multipart request (the upload spec): `files` are (variable path, file name, bytes).
+    pub async fn upload(
+        &self,
+        token: &str,
+        query: &str,
+        variables: Value,
+        files: Vec<(&str, &str, Vec<u8>)>,
+    ) -> (u16, Value) {
+        let mut map = serde_json::Map::new();
+        for (i, (path, _, _)) in files.iter().enumerate() {
+            map.insert(i.to_string(), json!([format!("variables.{path}")]));
+        }
+        let mut form = reqwest::multipart::Form::new()
+            .text(
+                "operations",
+                json!({ "query": query, "variables": variables }).to_string(),
+            )
+            .text("map", Value::Object(map).to_string());
+        for (i, (_, name, bytes)) in files.into_iter().enumerate() {
+            form = form.part(
+                i.to_string(),
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+            );
+        }
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload sent");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body read");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Creates a unit with these fields on top of valid defaults; returns its id.
+    pub async fn create_unit(&self, token: &str, fields: Value) -> String {
+        let r = self.try_create_unit(token, fields).await;
+        r["data"]["createUnit"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("unit not created: {r}"))
+            .to_string()
+    }
+
+    pub async fn try_create_unit(&self, token: &str, fields: Value) -> Value {
+        let mut input = json!({
+            "vin": vin(), "make": "Toyota", "model": "Corolla", "year": 2020, "mileage": 10000
+        });
+        if let (Some(input), Some(fields)) = (input.as_object_mut(), fields.as_object()) {
+            for (k, v) in fields {
+                input.insert(k.clone(), v.clone());
+            }
+        }
+        self.gql_as(
+            token,
+            "mutation($i: CreateUnitInput!) { createUnit(input: $i) { id vin status isListed listPrice owner { id } } }",
+            json!({ "i": input }),
+        )
+        .await
+    }
+
+    /// Files stored under the media directory, in a folder.
+    pub fn media_files(&self, folder: &str) -> usize {
+        std::fs::read_dir(self.dir.join("media").join(folder))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+}

@@ -1,0 +1,405 @@
+//! Keyset paging shared by every list of the API: page sizes, opaque cursors, forward
+//! (`first`/`after`) and backward (`last`/`before`) pages over any ordering. No GraphQL here:
+//! services page with it, and `graphql/pagination.rs` turns a [`Slice`] into a connection.
+//!
+//! An ordering is a [`Sort`]: one key expression (a column or an expression an index covers) with
+//! `id` as the tie-break, so the order is total and a cursor names exactly one place in it. A cursor
+//! is base64url of `{o, k, id}`: the ordering's name, the row's key and its id. It is not signed,
+//! so it is only ever used as a bound in a query; a cursor of another ordering is refused.
+
+use base64::Engine;
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Order, Value};
+use sea_orm::{
+    ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+pub const DEFAULT_PAGE: u64 = 20;
+pub const MAX_PAGE: u64 = 100;
+
+/// `first` (or `last`): absent is the default page; 0 to 100 is taken; anything else is refused.
+pub fn page_size(field: &str, value: Option<i32>) -> AppResult<u64> {
+    match value {
+        None => Ok(DEFAULT_PAGE),
+        Some(n) if (0..=MAX_PAGE as i32).contains(&n) => Ok(n as u64),
+        Some(_) => Err(AppError::bad_input(
+            field,
+            format!("{field} must be between 0 and {MAX_PAGE}."),
+        )),
+    }
+}
+
+pub fn encode_cursor<T: Serialize>(key: &T) -> String {
+    let json = serde_json::to_vec(key).unwrap_or_default();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+}
+
+pub fn decode_cursor<T: DeserializeOwned>(
+    field: &str,
+    cursor: Option<&str>,
+) -> AppResult<Option<T>> {
+    let Some(cursor) = cursor else {
+        return Ok(None);
+    };
+    let bad = || AppError::bad_input(field, "This cursor is not valid.");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor.trim())
+        .map_err(|_| bad())?;
+    serde_json::from_slice(&bytes).map(Some).map_err(|_| bad())
+}
+
+/// How a sort key is kept in a cursor (always as an integer) and bound in SQL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    /// An integer column or expression.
+    Int,
+    /// A timestamp, as microseconds since the epoch.
+    Time,
+    /// A calendar date, as days from the common era.
+    Date,
+}
+
+impl KeyKind {
+    fn bind(self, key: i64) -> Option<Value> {
+        match self {
+            Self::Int => Some(key.into()),
+            Self::Time => DateTime::<Utc>::from_timestamp_micros(key).map(Into::into),
+            Self::Date => i32::try_from(key)
+                .ok()
+                .and_then(NaiveDate::from_num_days_from_ce_opt)
+                .map(Into::into),
+        }
+    }
+}
+
+pub fn time_key(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+pub fn date_key(d: NaiveDate) -> i64 {
+    i64::from(chrono::Datelike::num_days_from_ce(&d))
+}
+
+/// One ordering of one connection: the key, how it is kept, and the direction; `id` breaks ties.
+#[derive(Clone, Debug)]
+pub struct Sort {
+    /// Names the ordering in cursors, so a cursor of another ordering is refused.
+    pub name: String,
+    pub key: Expr,
+    pub kind: KeyKind,
+    pub id: Expr,
+    pub descending: bool,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    o: String,
+    k: i64,
+    id: Uuid,
+}
+
+/// Which slice of the ordering a request asks for, from its Relay arguments.
+#[derive(Clone, Debug)]
+pub struct Window {
+    pub limit: u64,
+    /// `last` was given: the page ends at `before` (or at the end) instead of starting at `after`.
+    pub backward: bool,
+    after: Option<Cursor>,
+    before: Option<Cursor>,
+}
+
+/// The Relay arguments of one connection field.
+#[derive(Default, Clone, Debug)]
+pub struct PageArgs {
+    pub first: Option<i32>,
+    pub after: Option<String>,
+    pub last: Option<i32>,
+    pub before: Option<String>,
+}
+
+impl PageArgs {
+    pub fn forward(first: Option<i32>, after: Option<String>) -> Self {
+        Self {
+            first,
+            after,
+            ..Self::default()
+        }
+    }
+
+    /// Checks the arguments against the ordering they will page through.
+    pub fn window(&self, sort: &Sort) -> AppResult<Window> {
+        if self.first.is_some() && self.last.is_some() {
+            return Err(AppError::bad_input("last", "Give first or last, not both."));
+        }
+        let backward = self.last.is_some();
+        let limit = if backward {
+            page_size("last", self.last)?
+        } else {
+            page_size("first", self.first)?
+        };
+        let cursor = |field: &str, value: &Option<String>| -> AppResult<Option<Cursor>> {
+            let cursor: Option<Cursor> = decode_cursor(field, value.as_deref())?;
+            match cursor {
+                Some(c) if c.o != sort.name || sort.kind.bind(c.k).is_none() => Err(
+                    AppError::bad_input(field, "This cursor belongs to another ordering."),
+                ),
+                other => Ok(other),
+            }
+        };
+        Ok(Window {
+            limit,
+            backward,
+            after: cursor("after", &self.after)?,
+            before: cursor("before", &self.before)?,
+        })
+    }
+}
+
+/// A page of rows with their cursors.
+pub struct Slice<M> {
+    pub rows: Vec<(M, String)>,
+    pub has_previous: bool,
+    pub has_next: bool,
+}
+
+impl Sort {
+    pub fn new(
+        name: impl Into<String>,
+        key: Expr,
+        kind: KeyKind,
+        id: Expr,
+        descending: bool,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            key,
+            kind,
+            id,
+            descending,
+        }
+    }
+
+    pub fn cursor(&self, key: i64, id: Uuid) -> String {
+        encode_cursor(&Cursor {
+            o: self.name.clone(),
+            k: key,
+            id,
+        })
+    }
+
+    /// Rows strictly past the cursor: later in the listing order when `later`, earlier otherwise.
+    fn past(&self, cursor: &Cursor, later: bool) -> Expr {
+        let greater = later != self.descending;
+        let key = self.kind.bind(cursor.k).unwrap_or(Value::BigInt(None));
+        let (k, id) = (self.key.clone(), self.id.clone());
+        let (beyond_key, beyond_id) = if greater {
+            (k.clone().gt(key.clone()), id.gt(cursor.id))
+        } else {
+            (k.clone().lt(key.clone()), id.lt(cursor.id))
+        };
+        beyond_key.or(k.eq(key).and(beyond_id))
+    }
+
+    /// The rows of the window, in listing order, with their cursors. `key_of` reads the sort key
+    /// of a row the same way the key expression computes it.
+    pub async fn fetch<E: EntityTrait>(
+        &self,
+        db: &impl ConnectionTrait,
+        select: Select<E>,
+        window: &Window,
+        key_of: impl Fn(&E::Model) -> (i64, Uuid),
+    ) -> AppResult<Slice<E::Model>> {
+        let mut select = select;
+        if let Some(after) = &window.after {
+            select = select.filter(self.past(after, true));
+        }
+        if let Some(before) = &window.before {
+            select = select.filter(self.past(before, false));
+        }
+        // A backward page reads the ordering in reverse from its end, then turns the rows round.
+        let descending = self.descending != window.backward;
+        let order = if descending { Order::Desc } else { Order::Asc };
+        let mut rows = select
+            .order_by(self.key.clone(), order.clone())
+            .order_by(self.id.clone(), order)
+            .limit(window.limit + 1)
+            .all(db)
+            .await?;
+        let more = rows.len() as u64 > window.limit;
+        rows.truncate(window.limit as usize);
+        if window.backward {
+            rows.reverse();
+        }
+        let rows = rows
+            .into_iter()
+            .map(|row| {
+                let (key, id) = key_of(&row);
+                let cursor = self.cursor(key, id);
+                (row, cursor)
+            })
+            .collect();
+        // Past a cursor there is, as far as we cheaply know, something on its other side.
+        let (has_previous, has_next) = if window.backward {
+            (more, window.before.is_some())
+        } else {
+            (window.after.is_some(), more)
+        };
+        Ok(Slice {
+            rows,
+            has_previous,
+            has_next,
+        })
+    }
+}
+
+/// Slices rows already in memory, in listing order (small per-parent lists a DataLoader fetched
+/// whole), with the same cursors and rules as a query would.
+pub fn slice_loaded<M>(
+    sort: &Sort,
+    rows: Vec<M>,
+    window: &Window,
+    key_of: impl Fn(&M) -> (i64, Uuid),
+) -> Slice<M> {
+    let position = |c: &Cursor, k: i64, id: Uuid| {
+        let ord = (k, id).cmp(&(c.k, c.id));
+        if sort.descending {
+            ord.reverse()
+        } else {
+            ord
+        }
+    };
+    let mut kept: Vec<M> = rows
+        .into_iter()
+        .filter(|row| {
+            let (k, id) = key_of(row);
+            window
+                .after
+                .as_ref()
+                .is_none_or(|c| position(c, k, id).is_gt())
+                && window
+                    .before
+                    .as_ref()
+                    .is_none_or(|c| position(c, k, id).is_lt())
+        })
+        .collect();
+    let limit = window.limit as usize;
+    let more = kept.len() > limit;
+    if window.backward {
+        kept.drain(..kept.len().saturating_sub(limit));
+    } else {
+        kept.truncate(limit);
+    }
+    let rows = kept
+        .into_iter()
+        .map(|row| {
+            let (k, id) = key_of(&row);
+            let cursor = sort.cursor(k, id);
+            (row, cursor)
+        })
+        .collect();
+    let (has_previous, has_next) = if window.backward {
+        (more, window.before.is_some())
+    } else {
+        (window.after.is_some(), more)
+    };
+    Slice {
+        rows,
+        has_previous,
+        has_next,
+    }
+}
+
+/// `COUNT(*)` of a filtered query, run only when the client selected `totalCount`.
+pub async fn count_if<E: EntityTrait>(
+    wanted: bool,
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+) -> AppResult<Option<u64>>
+where
+    E::Model: Sync,
+{
+    if !wanted {
+        return Ok(None);
+    }
+    Ok(Some(select.count(db).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sort(descending: bool) -> Sort {
+        Sort::new(
+            "T",
+            Expr::cust("k"),
+            KeyKind::Int,
+            Expr::cust("id"),
+            descending,
+        )
+    }
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        let id = uuid::Uuid::now_v7();
+        let c = encode_cursor(&id);
+        assert_eq!(
+            decode_cursor::<uuid::Uuid>("after", Some(&c)).expect("ok"),
+            Some(id)
+        );
+        assert!(decode_cursor::<uuid::Uuid>("after", Some("!!!")).is_err());
+        assert!(decode_cursor::<uuid::Uuid>("after", Some("e30")).is_err());
+    }
+
+    #[test]
+    fn page_sizes_are_bounded() {
+        assert_eq!(page_size("first", None).expect("ok"), 20);
+        assert_eq!(page_size("first", Some(100)).expect("ok"), 100);
+        assert!(page_size("first", Some(101)).is_err());
+        assert!(page_size("first", Some(-1)).is_err());
+    }
+
+    #[test]
+    fn a_cursor_of_another_ordering_is_refused() {
+        let c = sort(true).cursor(5, Uuid::now_v7());
+        let args = PageArgs::forward(Some(5), Some(c));
+        assert!(args.window(&sort(true)).is_ok());
+        let other = Sort::new("U", Expr::cust("k"), KeyKind::Int, Expr::cust("id"), true);
+        assert!(args.window(&other).is_err());
+    }
+
+    #[test]
+    fn loaded_rows_page_forward_and_backward() {
+        let ids: Vec<Uuid> = (0..7).map(|_| Uuid::now_v7()).collect();
+        let rows: Vec<(i64, Uuid)> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (i as i64 / 2, *id))
+            .collect();
+        let s = sort(false);
+        let w = PageArgs::forward(Some(3), None).window(&s).expect("window");
+        let first = slice_loaded(&s, rows.clone(), &w, |r| *r);
+        assert_eq!(first.rows.len(), 3);
+        assert!(first.has_next);
+        let after = first.rows.last().map(|r| r.1.clone());
+        let w = PageArgs::forward(Some(10), after)
+            .window(&s)
+            .expect("window");
+        let rest = slice_loaded(&s, rows.clone(), &w, |r| *r);
+        assert_eq!(rest.rows.len(), 4);
+        assert!(!rest.has_next && rest.has_previous);
+        let w = PageArgs {
+            last: Some(2),
+            ..PageArgs::default()
+        }
+        .window(&s)
+        .expect("window");
+        let tail = slice_loaded(&s, rows.clone(), &w, |r| *r);
+        let tail_ids: Vec<Uuid> = tail.rows.iter().map(|r| r.0 .1).collect();
+        assert_eq!(tail_ids, ids[5..].to_vec());
+        assert!(tail.has_previous);
+    }
+}

@@ -1,0 +1,6 @@
+//! Sales and staff performance (PRODUCT.md §4): recorded sales (a unit is sold at most once),
+//! commissions, the sales summary and each staff member's metrics.
+
+pub mod entity;
+pub mod graphql;
+pub mod service;

@@ -1,0 +1,541 @@
+//! The GraphQL face of units: `Unit`, `UnitPhoto`, their inputs, and the unit queries and
+//! mutations. Related rows (owner, photos, records, sale) come through per-request DataLoaders.
+
+use async_graphql::{Context, Enum, InputObject, Object, Result, Upload, ID};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+
+use super::entity::{unit, unit_photo, BodyType, FuelType, Transmission, UnitStatus};
+use super::service::{self, NewUnit, UnitChanges, UnitDetails, UnitOrderField as Field};
+use crate::accounts::graphql::User;
+use crate::graphql::pagination::{self, OrderDirection, Page};
+use crate::graphql::{loaders, parse_id, read_upload, state, to_id, viewer};
+use crate::money;
+use crate::paging::{self, PageArgs};
+use crate::sales::graphql::Sale;
+use crate::sales::service as sales;
+use crate::workshop::graphql::ServiceRecord;
+use crate::workshop::service as workshop;
+
+pub struct Unit(pub unit::Model);
+
+/// A vehicle: a customer's own, or the dealership's stock. Customers see their own units and
+/// listed ones; staff see all.
+#[Object]
+impl Unit {
+    /// The unit's id.
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    /// Vehicle identification number, upper case.
+    async fn vin(&self) -> &str {
+        &self.0.vin
+    }
+    /// Manufacturer, e.g. Toyota.
+    async fn make(&self) -> &str {
+        &self.0.make
+    }
+    /// Model, e.g. Corolla.
+    async fn model(&self) -> &str {
+        &self.0.model
+    }
+    /// Trim level, e.g. XLE.
+    async fn trim(&self) -> Option<&str> {
+        self.0.trim.as_deref()
+    }
+    /// Model year.
+    async fn year(&self) -> i32 {
+        self.0.year
+    }
+    /// Odometer reading; it only goes up (but for an administrator's correction).
+    async fn mileage(&self) -> i32 {
+        self.0.mileage
+    }
+    /// What it runs on.
+    async fn fuel_type(&self) -> Option<FuelType> {
+        self.0.fuel_type
+    }
+    /// Body style.
+    async fn body_type(&self) -> Option<BodyType> {
+        self.0.body_type
+    }
+    /// Gearbox.
+    async fn transmission(&self) -> Option<Transmission> {
+        self.0.transmission
+    }
+    /// Paint colour.
+    async fn color(&self) -> Option<&str> {
+        self.0.color.as_deref()
+    }
+    /// Registration plate, upper case.
+    async fn license_plate(&self) -> Option<&str> {
+        self.0.license_plate.as_deref()
+    }
+    /// Where the unit is kept, e.g. a branch or lot.
+    async fn location(&self) -> Option<&str> {
+        self.0.location.as_deref()
+    }
+    /// When its owner bought it.
+    async fn purchase_date(&self) -> Option<NaiveDate> {
+        self.0.purchase_date
+    }
+    /// ACTIVE, IN_SERVICE (work in progress), SOLD (a sale was recorded) or INACTIVE.
+    async fn status(&self) -> UnitStatus {
+        self.0.status
+    }
+    /// True when it is for sale and shown to everyone.
+    async fn is_listed(&self) -> bool {
+        self.0.is_listed
+    }
+    /// Asking price.
+    async fn list_price(&self) -> Option<Decimal> {
+        self.0.list_price_cents.map(money::decimal)
+    }
+    /// Free notes.
+    async fn notes(&self) -> Option<&str> {
+        self.0.notes.as_deref()
+    }
+    /// The customer who owns it; null for dealership stock.
+    async fn owner(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        let Some(owner) = self.0.owner_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?.users.load_one(owner).await?.map(User::new))
+    }
+    /// Photos in their order.
+    async fn photos(&self, ctx: &Context<'_>) -> Result<Vec<UnitPhoto>> {
+        let photos = loaders(ctx)?.photos.load_one(self.0.id).await?;
+        Ok(photos
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| UnitPhoto::new(p, self.0.is_listed))
+            .collect())
+    }
+    /// The photo shown first; null when there are none.
+    async fn primary_photo(&self, ctx: &Context<'_>) -> Result<Option<UnitPhoto>> {
+        let photos = loaders(ctx)?.photos.load_one(self.0.id).await?;
+        Ok(photos
+            .unwrap_or_default()
+            .into_iter()
+            .find(|p| p.is_primary)
+            .map(|p| UnitPhoto::new(p, self.0.is_listed)))
+    }
+    /// Workshop history, newest first. Empty unless the viewer is the owner or staff.
+    async fn service_records(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Page<ServiceRecord>> {
+        let sort = workshop::record_sort();
+        let window = PageArgs::forward(first, after).window(&sort)?;
+        let records = if workshop::may_see_history(viewer(ctx)?, &self.0) {
+            loaders(ctx)?
+                .unit_records
+                .load_one(self.0.id)
+                .await?
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let total = records.len() as u64;
+        let slice = paging::slice_loaded(&sort, records, &window, workshop::record_key);
+        Ok(pagination::connection(slice, Some(total), ServiceRecord))
+    }
+    /// The recorded sale; null when unsold or when the viewer may not see it.
+    async fn sale(&self, ctx: &Context<'_>) -> Result<Option<Sale>> {
+        if self.0.status != UnitStatus::Sold {
+            return Ok(None);
+        }
+        let sale = loaders(ctx)?.unit_sale.load_one(self.0.id).await?;
+        let viewer = viewer(ctx)?;
+        Ok(sale
+            .filter(|s| sales::may_see_unit_sale(viewer, s, &self.0))
+            .map(Sale))
+    }
+    /// When it was added.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When it last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+pub struct UnitPhoto {
+    model: unit_photo::Model,
+    /// Photos of listed units are public; others get signed, expiring URLs.
+    public: bool,
+}
+
+impl UnitPhoto {
+    fn new(model: unit_photo::Model, public: bool) -> Self {
+        Self { model, public }
+    }
+}
+
+/// A photo of a unit.
+#[Object]
+impl UnitPhoto {
+    /// The photo's id.
+    async fn id(&self) -> ID {
+        to_id(self.model.id)
+    }
+    /// Where the image is served: a plain URL for listed units, otherwise a signed URL that
+    /// expires (ask again for a fresh one).
+    async fn url(&self, ctx: &Context<'_>) -> Result<String> {
+        let media = &state(ctx)?.media;
+        Ok(if self.public {
+            media.public_url(&self.model.path)
+        } else {
+            media.signed_url(&self.model.path)
+        })
+    }
+    /// Text for screen readers.
+    async fn alt_text(&self) -> Option<&str> {
+        self.model.alt_text.as_deref()
+    }
+    /// Place in the unit's order, from 0.
+    async fn position(&self) -> i32 {
+        self.model.position
+    }
+    /// True for the one photo shown first.
+    async fn is_primary(&self) -> bool {
+        self.model.is_primary
+    }
+    /// `image/jpeg`, `image/png` or `image/webp`, as read from the file itself.
+    async fn content_type(&self) -> &str {
+        &self.model.content_type
+    }
+}
+
+/// Narrows `units`; all given conditions must hold.
+#[derive(InputObject, Default)]
+pub struct UnitFilter {
+    /// Part of the VIN, make, model, trim or plate, case-insensitive.
+    search: Option<String>,
+    /// This make, case-insensitive.
+    make: Option<String>,
+    /// This model, case-insensitive.
+    model: Option<String>,
+    /// Model year at least.
+    year_min: Option<i32>,
+    /// Model year at most.
+    year_max: Option<i32>,
+    /// List price at least.
+    price_min: Option<Decimal>,
+    /// List price at most.
+    price_max: Option<Decimal>,
+    /// Mileage at most.
+    mileage_max: Option<i32>,
+    /// Any of these fuel types.
+    fuel_types: Option<Vec<FuelType>>,
+    /// Any of these body types.
+    body_types: Option<Vec<BodyType>>,
+    /// Any of these gearboxes.
+    transmissions: Option<Vec<Transmission>>,
+    /// Any of these statuses.
+    statuses: Option<Vec<UnitStatus>>,
+    /// Listed (true) or not (false).
+    is_listed: Option<bool>,
+    /// Owned by this user.
+    owner_id: Option<ID>,
+}
+
+/// What `units` can be ordered by; ties are broken by id, so pages never skip or repeat.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum UnitOrderField {
+    /// When the unit was added.
+    CreatedAt,
+    /// List price; units without one count as lowest.
+    Price,
+    /// Model year.
+    Year,
+    /// Mileage.
+    Mileage,
+}
+
+/// An ordering of `units`.
+#[derive(InputObject)]
+pub struct UnitOrder {
+    /// The key.
+    field: UnitOrderField,
+    /// Which way.
+    direction: OrderDirection,
+}
+
+/// A new unit.
+#[derive(InputObject)]
+pub struct CreateUnitInput {
+    /// 17 characters, no I, O or Q; any case.
+    vin: String,
+    /// Manufacturer.
+    make: String,
+    /// Model.
+    model: String,
+    /// Trim level.
+    trim: Option<String>,
+    /// Model year, 1886 to next year.
+    year: i32,
+    /// Odometer reading, 0 or more.
+    mileage: i32,
+    /// What it runs on.
+    fuel_type: Option<FuelType>,
+    /// Body style.
+    body_type: Option<BodyType>,
+    /// Gearbox.
+    transmission: Option<Transmission>,
+    /// Paint colour.
+    color: Option<String>,
+    /// Registration plate.
+    license_plate: Option<String>,
+    /// Where it is kept.
+    location: Option<String>,
+    /// When its owner bought it.
+    purchase_date: Option<NaiveDate>,
+    /// For sale (staff only); needs a list price.
+    is_listed: Option<bool>,
+    /// Asking price, greater than zero.
+    list_price: Option<Decimal>,
+    /// Free notes.
+    notes: Option<String>,
+    /// Staff: the customer it belongs to (none = dealership stock). Customers own what they add.
+    owner_id: Option<ID>,
+}
+
+/// Changes to a unit; absent fields stay as they are, an empty string clears a text.
+#[derive(InputObject)]
+pub struct UpdateUnitInput {
+    /// Manufacturer.
+    make: Option<String>,
+    /// Model.
+    model: Option<String>,
+    /// Trim level.
+    trim: Option<String>,
+    /// Model year.
+    year: Option<i32>,
+    /// Odometer reading; only an administrator may lower it.
+    mileage: Option<i32>,
+    /// What it runs on.
+    fuel_type: Option<FuelType>,
+    /// Body style.
+    body_type: Option<BodyType>,
+    /// Gearbox.
+    transmission: Option<Transmission>,
+    /// Paint colour.
+    color: Option<String>,
+    /// Registration plate.
+    license_plate: Option<String>,
+    /// Where it is kept.
+    location: Option<String>,
+    /// When its owner bought it.
+    purchase_date: Option<NaiveDate>,
+    /// For sale (staff only).
+    is_listed: Option<bool>,
+    /// Asking price.
+    list_price: Option<Decimal>,
+    /// Free notes (the one thing a sold unit may change).
+    notes: Option<String>,
+    /// ACTIVE or INACTIVE; SOLD and IN_SERVICE follow sales and service work.
+    status: Option<UnitStatus>,
+}
+
+#[derive(Default)]
+pub struct UnitsQuery;
+
+#[Object]
+impl UnitsQuery {
+    /// One unit; null when it does not exist or the viewer may not see it.
+    async fn unit(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Unit>> {
+        let id = parse_id("id", &id)?;
+        Ok(service::unit(state(ctx)?, viewer(ctx)?, id)
+            .await?
+            .map(Unit))
+    }
+
+    /// Units the viewer sees (staff: all; customers: their own and listed ones; anyone: listed
+    /// ones), filtered and ordered (newest first by default). `first`/`last` at most 100.
+    #[allow(clippy::too_many_arguments)]
+    async fn units(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<UnitFilter>,
+        order_by: Option<UnitOrder>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Page<Unit>> {
+        let f = filter.unwrap_or_default();
+        let filter = service::UnitFilter {
+            search: f.search,
+            make: f.make,
+            model: f.model,
+            year_min: f.year_min,
+            year_max: f.year_max,
+            price_min: f.price_min,
+            price_max: f.price_max,
+            mileage_max: f.mileage_max,
+            fuel_types: f.fuel_types,
+            body_types: f.body_types,
+            transmissions: f.transmissions,
+            statuses: f.statuses,
+            is_listed: f.is_listed,
+            owner_id: f
+                .owner_id
+                .as_ref()
+                .map(|id| parse_id("ownerId", id))
+                .transpose()?,
+        };
+        let order = order_by.map_or((Field::CreatedAt, true), |o| {
+            let field = match o.field {
+                UnitOrderField::CreatedAt => Field::CreatedAt,
+                UnitOrderField::Price => Field::Price,
+                UnitOrderField::Year => Field::Year,
+                UnitOrderField::Mileage => Field::Mileage,
+            };
+            (field, o.direction.descending())
+        });
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        let (slice, total) = service::list_units(
+            state(ctx)?,
+            viewer(ctx)?,
+            &filter,
+            order,
+            &args,
+            pagination::wants_total(ctx),
+        )
+        .await?;
+        Ok(pagination::connection(slice, total, Unit))
+    }
+}
+
+fn details_of_create(i: &CreateUnitInput) -> UnitDetails {
+    UnitDetails {
+        make: Some(i.make.clone()),
+        model: Some(i.model.clone()),
+        trim: i.trim.clone(),
+        year: Some(i.year),
+        mileage: Some(i.mileage),
+        fuel_type: i.fuel_type,
+        body_type: i.body_type,
+        transmission: i.transmission,
+        color: i.color.clone(),
+        license_plate: i.license_plate.clone(),
+        location: i.location.clone(),
+        purchase_date: i.purchase_date,
+        is_listed: i.is_listed,
+        list_price: i.list_price,
+        notes: i.notes.clone(),
+    }
+}
+
+#[derive(Default)]
+pub struct UnitsMutation;
+
+#[Object]
+impl UnitsMutation {
+    /// Adds a unit: customers add their own (never listed); staff add stock or a customer's unit.
+    async fn create_unit(&self, ctx: &Context<'_>, input: CreateUnitInput) -> Result<Unit> {
+        let new = NewUnit {
+            vin: input.vin.clone(),
+            details: details_of_create(&input),
+            owner_id: input
+                .owner_id
+                .as_ref()
+                .map(|id| parse_id("ownerId", id))
+                .transpose()?,
+        };
+        Ok(Unit(
+            service::create_unit(state(ctx)?, viewer(ctx)?, new).await?,
+        ))
+    }
+
+    /// Changes a unit (its owner or staff).
+    async fn update_unit(&self, ctx: &Context<'_>, id: ID, input: UpdateUnitInput) -> Result<Unit> {
+        let id = parse_id("id", &id)?;
+        let changes = UnitChanges {
+            details: UnitDetails {
+                make: input.make,
+                model: input.model,
+                trim: input.trim,
+                year: input.year,
+                mileage: input.mileage,
+                fuel_type: input.fuel_type,
+                body_type: input.body_type,
+                transmission: input.transmission,
+                color: input.color,
+                license_plate: input.license_plate,
+                location: input.location,
+                purchase_date: input.purchase_date,
+                is_listed: input.is_listed,
+                list_price: input.list_price,
+                notes: input.notes,
+            },
+            status: input.status,
+        };
+        Ok(Unit(
+            service::update_unit(state(ctx)?, viewer(ctx)?, id, changes).await?,
+        ))
+    }
+
+    /// Deletes a unit with no sale and no service in progress (its owner or staff).
+    async fn delete_unit(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let id = parse_id("id", &id)?;
+        Ok(service::delete_unit(state(ctx)?, viewer(ctx)?, id).await?)
+    }
+
+    /// Adds a photo (JPEG, PNG or WebP by content; at most 10 MiB; 30 per unit) after the others.
+    async fn add_unit_photo(
+        &self,
+        ctx: &Context<'_>,
+        unit_id: ID,
+        file: Upload,
+        alt_text: Option<String>,
+    ) -> Result<UnitPhoto> {
+        let unit_id = parse_id("unitId", &unit_id)?;
+        let file = read_upload(ctx, &file).await?;
+        let (unit, photo) =
+            service::add_photo(state(ctx)?, viewer(ctx)?, unit_id, file, alt_text).await?;
+        Ok(UnitPhoto::new(photo, unit.is_listed))
+    }
+
+    /// Makes a photo the unit's primary one.
+    async fn set_primary_unit_photo(&self, ctx: &Context<'_>, photo_id: ID) -> Result<Unit> {
+        let photo_id = parse_id("photoId", &photo_id)?;
+        Ok(Unit(
+            service::set_primary_photo(state(ctx)?, viewer(ctx)?, photo_id).await?,
+        ))
+    }
+
+    /// Puts the unit's photos in this order (every photo exactly once).
+    async fn reorder_unit_photos(
+        &self,
+        ctx: &Context<'_>,
+        unit_id: ID,
+        photo_ids: Vec<ID>,
+    ) -> Result<Unit> {
+        let unit_id = parse_id("unitId", &unit_id)?;
+        let photo_ids = photo_ids
+            .iter()
+            .map(|id| parse_id("photoIds", id))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Unit(
+            service::reorder_photos(state(ctx)?, viewer(ctx)?, unit_id, photo_ids).await?,
+        ))
+    }
+
+    /// Deletes a photo; if it was primary, the next one in order becomes primary.
+    async fn delete_unit_photo(&self, ctx: &Context<'_>, photo_id: ID) -> Result<Unit> {
+        let photo_id = parse_id("photoId", &photo_id)?;
+        Ok(Unit(
+            service::delete_photo(state(ctx)?, viewer(ctx)?, photo_id).await?,
+        ))
+    }
+}

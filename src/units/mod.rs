@@ -1,0 +1,7 @@
+//! Units: the vehicles customers keep here and the dealership's stock (PRODUCT.md §2), with
+//! their photos. Search, filters and keyset pages over four orderings; who sees and changes what.
+
+pub mod entity;
+pub mod graphql;
+pub mod service;
+pub mod types;

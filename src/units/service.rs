@@ -1,0 +1,937 @@
+//! The rules of units (PRODUCT.md §2): who sees and changes which unit, VIN and mileage rules,
+//! listing, status, photos; and the unit transitions other domains drive (sold, in service).
+
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::entity::{unit, unit_photo, BodyType, FuelType, Transmission, UnitStatus};
+use super::types::{self, Vin};
+use crate::accounts::entity::user;
+use crate::app::AppState;
+use crate::auth::viewer::Identity;
+use crate::auth::Viewer;
+use crate::clock;
+use crate::error::{AppError, AppResult};
+use crate::input;
+use crate::media::Incoming;
+use crate::money;
+use crate::paging::{self, KeyKind, PageArgs, Slice, Sort};
+
+/// At most this many photos per unit.
+pub const MAX_PHOTOS: u64 = 30;
+
+// ---------------------------------------------------------------------------------------------
+// Who sees what
+// ---------------------------------------------------------------------------------------------
+
+/// What part of the inventory a viewer sees: staff everything, a customer their own units and
+/// listed ones, anyone else the listed ones (the public showroom).
+enum Audience {
+    Staff,
+    Customer(Uuid),
+    Public,
+}
+
+fn audience(viewer: &Viewer) -> AppResult<Audience> {
+    Ok(match viewer {
+        Viewer::Anonymous => Audience::Public,
+        Viewer::Invalid(err) => return Err(err.clone()),
+        Viewer::User(identity) if identity.is_staff() => Audience::Staff,
+        Viewer::User(identity) => Audience::Customer(identity.user_id),
+    })
+}
+
+fn may_see(audience: &Audience, unit: &unit::Model) -> bool {
+    match audience {
+        Audience::Staff => true,
+        Audience::Customer(me) => unit.is_listed || unit.owner_id == Some(*me),
+        Audience::Public => unit.is_listed,
+    }
+}
+
+/// Staff, or the unit's owner.
+pub fn may_manage(identity: &Identity, unit: &unit::Model) -> bool {
+    identity.is_staff() || unit.owner_id == Some(identity.user_id)
+}
+
+/// The unit, when the viewer may see it; `NOT_FOUND` otherwise (no existence leak).
+pub async fn visible_unit(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+) -> AppResult<unit::Model> {
+    let audience = audience(viewer)?;
+    unit::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|u| may_see(&audience, u))
+        .ok_or_else(|| AppError::not_found("Unit"))
+}
+
+/// The unit, when the viewer may change it: `NOT_FOUND` when they cannot see it, `FORBIDDEN` when
+/// they see it but it is not theirs.
+pub async fn managed_unit(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+) -> AppResult<(Identity, unit::Model)> {
+    let identity = viewer.identity()?.clone();
+    let unit = visible_unit(db, viewer, id).await?;
+    if !may_manage(&identity, &unit) {
+        return Err(AppError::forbidden(
+            "Only the owner or staff may change this unit.",
+        ));
+    }
+    Ok((identity, unit))
+}
+
+pub async fn unit(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Option<unit::Model>> {
+    match visible_unit(&state.db, viewer, id).await {
+        Ok(unit) => Ok(Some(unit)),
+        Err(AppError::NotFound(_)) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Search and pages
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Default, Clone)]
+pub struct UnitFilter {
+    pub search: Option<String>,
+    pub make: Option<String>,
+    pub model: Option<String>,
+    pub year_min: Option<i32>,
+    pub year_max: Option<i32>,
+    pub price_min: Option<Decimal>,
+    pub price_max: Option<Decimal>,
+    pub mileage_max: Option<i32>,
+    pub fuel_types: Option<Vec<FuelType>>,
+    pub body_types: Option<Vec<BodyType>>,
+    pub transmissions: Option<Vec<Transmission>>,
+    pub statuses: Option<Vec<UnitStatus>>,
+    pub is_listed: Option<bool>,
+    pub owner_id: Option<Uuid>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum UnitOrderField {
+    #[default]
+    CreatedAt,
+    Price,
+    Year,
+    Mileage,
+}
+
+/// The ordering's keyset: its key (as an index covers it) and `id` as the tie-break.
+pub fn unit_sort(field: UnitOrderField, descending: bool) -> Sort {
+    let col = |c: unit::Column| Expr::col((unit::Entity, c));
+    let (name, key, kind) = match field {
+        UnitOrderField::CreatedAt => ("CREATED_AT", col(unit::Column::CreatedAt), KeyKind::Time),
+        // Units without a price sort as -1, first ascending: the expression `idx_units_price` indexes.
+        UnitOrderField::Price => (
+            "PRICE",
+            Expr::cust("COALESCE(list_price_cents, -1)"),
+            KeyKind::Int,
+        ),
+        UnitOrderField::Year => ("YEAR", col(unit::Column::Year), KeyKind::Int),
+        UnitOrderField::Mileage => ("MILEAGE", col(unit::Column::Mileage), KeyKind::Int),
+    };
+    let dir = if descending { "DESC" } else { "ASC" };
+    Sort::new(
+        format!("UNIT_{name}_{dir}"),
+        key,
+        kind,
+        col(unit::Column::Id),
+        descending,
+    )
+}
+
+fn unit_key(field: UnitOrderField, u: &unit::Model) -> (i64, Uuid) {
+    let key = match field {
+        UnitOrderField::CreatedAt => paging::time_key(u.created_at),
+        UnitOrderField::Price => u.list_price_cents.unwrap_or(-1),
+        UnitOrderField::Year => i64::from(u.year),
+        UnitOrderField::Mileage => i64::from(u.mileage),
+    };
+    (key, u.id)
+}
+
+/// `%text%` for LIKE, with the wildcards in the text escaped.
+pub fn contains_pattern(text: &str) -> LikeExpr {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    LikeExpr::new(format!("%{escaped}%")).escape('\\')
+}
+
+fn lower(col: unit::Column) -> Expr {
+    Func::lower(Expr::col((unit::Entity, col))).into()
+}
+
+fn filtered(audience: &Audience, filter: &UnitFilter) -> AppResult<Select<unit::Entity>> {
+    let mut q = unit::Entity::find();
+    // Listed units are visible to everyone: asking for them needs no visibility condition, which
+    // keeps the showroom page on the (is_listed, created_at, id) index.
+    let listed_only = filter.is_listed == Some(true);
+    match audience {
+        Audience::Staff => {}
+        Audience::Customer(_) | Audience::Public if listed_only => {}
+        Audience::Customer(me) => {
+            q = q.filter(
+                Condition::any()
+                    .add(unit::Column::IsListed.eq(true))
+                    .add(unit::Column::OwnerId.eq(*me)),
+            )
+        }
+        Audience::Public => q = q.filter(unit::Column::IsListed.eq(true)),
+    }
+    if let Some(search) = input::optional("search", filter.search.as_deref(), 100)? {
+        let pattern = contains_pattern(&search);
+        let mut any = Condition::any();
+        for col in [
+            unit::Column::Vin,
+            unit::Column::Make,
+            unit::Column::Model,
+            unit::Column::Trim,
+            unit::Column::LicensePlate,
+        ] {
+            any = any.add(lower(col).like(pattern.clone()));
+        }
+        q = q.filter(any);
+    }
+    if let Some(make) = input::optional("make", filter.make.as_deref(), 60)? {
+        q = q.filter(lower(unit::Column::Make).eq(make.to_lowercase()));
+    }
+    if let Some(model) = input::optional("model", filter.model.as_deref(), 60)? {
+        q = q.filter(lower(unit::Column::Model).eq(model.to_lowercase()));
+    }
+    if let Some(v) = filter.year_min {
+        q = q.filter(unit::Column::Year.gte(v));
+    }
+    if let Some(v) = filter.year_max {
+        q = q.filter(unit::Column::Year.lte(v));
+    }
+    if let Some(v) = filter.price_min {
+        q = q.filter(unit::Column::ListPriceCents.gte(money::cents("priceMin", v, false)?));
+    }
+    if let Some(v) = filter.price_max {
+        q = q.filter(unit::Column::ListPriceCents.lte(money::cents("priceMax", v, false)?));
+    }
+    if let Some(v) = filter.mileage_max {
+        q = q.filter(unit::Column::Mileage.lte(v));
+    }
+    if let Some(v) = &filter.fuel_types {
+        q = q.filter(unit::Column::FuelType.is_in(v.iter().copied()));
+    }
+    if let Some(v) = &filter.body_types {
+        q = q.filter(unit::Column::BodyType.is_in(v.iter().copied()));
+    }
+    if let Some(v) = &filter.transmissions {
+        q = q.filter(unit::Column::Transmission.is_in(v.iter().copied()));
+    }
+    if let Some(v) = &filter.statuses {
+        q = q.filter(unit::Column::Status.is_in(v.iter().copied()));
+    }
+    if let Some(v) = filter.is_listed {
+        q = q.filter(unit::Column::IsListed.eq(v));
+    }
+    if let Some(v) = filter.owner_id {
+        q = q.filter(unit::Column::OwnerId.eq(v));
+    }
+    Ok(q)
+}
+
+/// A page of the units the viewer sees, filtered (all conditions hold) and ordered, with the
+/// count of all matches when `with_total`.
+pub async fn list_units(
+    state: &AppState,
+    viewer: &Viewer,
+    filter: &UnitFilter,
+    order: (UnitOrderField, bool),
+    args: &PageArgs,
+    with_total: bool,
+) -> AppResult<(Slice<unit::Model>, Option<u64>)> {
+    let audience = audience(viewer)?;
+    let sort = unit_sort(order.0, order.1);
+    let window = args.window(&sort)?;
+    let query = filtered(&audience, filter)?;
+    let slice = sort
+        .fetch(&state.db, query.clone(), &window, |u| unit_key(order.0, u))
+        .await?;
+    let total = paging::count_if(with_total, &state.db, query).await?;
+    Ok((slice, total))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Create, change, delete
+// ---------------------------------------------------------------------------------------------
+
+/// The descriptive fields a unit is created with or changed by; absent = unchanged on update,
+/// and an empty string clears an optional text.
+#[derive(Default, Clone)]
+pub struct UnitDetails {
+    pub make: Option<String>,
+    pub model: Option<String>,
+    pub trim: Option<String>,
+    pub year: Option<i32>,
+    pub mileage: Option<i32>,
+    pub fuel_type: Option<FuelType>,
+    pub body_type: Option<BodyType>,
+    pub transmission: Option<Transmission>,
+    pub color: Option<String>,
+    pub license_plate: Option<String>,
+    pub location: Option<String>,
+    pub purchase_date: Option<NaiveDate>,
+    pub is_listed: Option<bool>,
+    pub list_price: Option<Decimal>,
+    pub notes: Option<String>,
+}
+
+pub struct NewUnit {
+    pub vin: String,
+    pub details: UnitDetails,
+    pub owner_id: Option<Uuid>,
+}
+
+fn this_year() -> i32 {
+    clock::now().year()
+}
+
+/// Applies the details onto a unit (new or existing), checking each value.
+fn apply(unit: &mut unit::Model, d: &UnitDetails) -> AppResult<()> {
+    if let Some(v) = &d.make {
+        unit.make = input::required("make", v, 60)?;
+    }
+    if let Some(v) = &d.model {
+        unit.model = input::required("model", v, 60)?;
+    }
+    if let Some(v) = &d.trim {
+        unit.trim = input::optional("trim", Some(v), 60)?;
+    }
+    if let Some(v) = d.year {
+        unit.year = types::year(v, this_year())?;
+    }
+    if let Some(v) = d.mileage {
+        unit.mileage = types::mileage(v)?;
+    }
+    if let Some(v) = d.fuel_type {
+        unit.fuel_type = Some(v);
+    }
+    if let Some(v) = d.body_type {
+        unit.body_type = Some(v);
+    }
+    if let Some(v) = d.transmission {
+        unit.transmission = Some(v);
+    }
+    if let Some(v) = &d.color {
+        unit.color = input::optional("color", Some(v), 40)?;
+    }
+    if let Some(v) = &d.license_plate {
+        unit.license_plate =
+            input::optional("licensePlate", Some(v), 20)?.map(|p| p.to_uppercase());
+    }
+    if let Some(v) = &d.location {
+        unit.location = input::optional("location", Some(v), 120)?;
+    }
+    if let Some(v) = d.purchase_date {
+        if v > clock::now().date_naive() {
+            return Err(AppError::bad_input(
+                "purchaseDate",
+                "Purchase date cannot be in the future.",
+            ));
+        }
+        unit.purchase_date = Some(v);
+    }
+    if let Some(v) = d.list_price {
+        unit.list_price_cents = Some(money::cents("listPrice", v, true)?);
+    }
+    if let Some(v) = d.is_listed {
+        unit.is_listed = v;
+    }
+    if let Some(v) = &d.notes {
+        unit.notes = input::optional("notes", Some(v), 2000)?;
+    }
+    if unit.is_listed && unit.list_price_cents.is_none_or(|p| p <= 0) {
+        return Err(AppError::bad_input(
+            "listPrice",
+            "A listed unit needs a list price greater than zero.",
+        ));
+    }
+    Ok(())
+}
+
+fn vin_taken() -> AppError {
+    AppError::conflict_on("vin", "A unit with this VIN already exists.")
+}
+
+/// Customers add units they own (never listed); staff add inventory (no owner, may be listed) or
+/// units for a customer.
+pub async fn create_unit(
+    state: &AppState,
+    viewer: &Viewer,
+    new: NewUnit,
+) -> AppResult<unit::Model> {
+    let identity = viewer.identity()?;
+    let vin = Vin::parse(&new.vin)?.into_inner();
+    let owner_id = if identity.is_staff() {
+        if let Some(owner) = new.owner_id {
+            let exists = user::Entity::find_by_id(owner).count(&state.db).await? > 0;
+            if !exists {
+                return Err(AppError::bad_input("ownerId", "There is no such user."));
+            }
+        }
+        new.owner_id
+    } else {
+        if new.owner_id.is_some_and(|o| o != identity.user_id) {
+            return Err(AppError::forbidden("Customers add units they own."));
+        }
+        if new.details.is_listed == Some(true) {
+            return Err(AppError::forbidden("Only staff list units for sale."));
+        }
+        Some(identity.user_id)
+    };
+    let (Some(make), Some(model), Some(year), Some(mileage)) = (
+        new.details.make.as_deref(),
+        new.details.model.as_deref(),
+        new.details.year,
+        new.details.mileage,
+    ) else {
+        return Err(AppError::bad_input(
+            "make",
+            "Make, model, year and mileage are required.",
+        ));
+    };
+    let now = clock::now();
+    let mut unit = unit::Model {
+        id: Uuid::now_v7(),
+        vin,
+        make: input::required("make", make, 60)?,
+        model: input::required("model", model, 60)?,
+        trim: None,
+        year: types::year(year, this_year())?,
+        mileage: types::mileage(mileage)?,
+        fuel_type: None,
+        body_type: None,
+        transmission: None,
+        color: None,
+        license_plate: None,
+        location: None,
+        purchase_date: None,
+        status: UnitStatus::Active,
+        is_listed: false,
+        list_price_cents: None,
+        notes: None,
+        owner_id,
+        created_at: now,
+        updated_at: now,
+    };
+    apply(&mut unit, &new.details)?;
+    let taken = unit::Entity::find()
+        .filter(unit::Column::Vin.eq(unit.vin.as_str()))
+        .count(&state.db)
+        .await?
+        > 0;
+    if taken {
+        return Err(vin_taken());
+    }
+    let model: unit::ActiveModel = unit.clone().into();
+    match model.insert(&state.db).await {
+        Ok(created) => Ok(created),
+        // Two creations with one VIN at the same instant: the unique index decides.
+        Err(err) => Err(match AppError::from(err) {
+            AppError::Conflict { .. } => vin_taken(),
+            other => other,
+        }),
+    }
+}
+
+pub struct UnitChanges {
+    pub details: UnitDetails,
+    pub status: Option<UnitStatus>,
+}
+
+/// The owner or staff change a unit. Only staff list; only an admin lowers the mileage; a sold
+/// unit keeps everything but its notes; status is set by hand to ACTIVE or INACTIVE only.
+pub async fn update_unit(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Uuid,
+    changes: UnitChanges,
+) -> AppResult<unit::Model> {
+    let (identity, before) = managed_unit(&state.db, viewer, id).await?;
+    let d = &changes.details;
+    if before.status == UnitStatus::Sold {
+        let only_notes = UnitDetails {
+            notes: d.notes.clone(),
+            ..UnitDetails::default()
+        };
+        if d.beyond_notes() || changes.status.is_some_and(|s| s != UnitStatus::Sold) {
+            return Err(AppError::conflict(
+                "This unit is sold: only its notes can change.",
+            ));
+        }
+        return save(state, &before, only_notes, None).await;
+    }
+    if !identity.is_staff() && d.is_listed.is_some_and(|l| l != before.is_listed) {
+        return Err(AppError::forbidden("Only staff list units for sale."));
+    }
+    if let Some(m) = d.mileage {
+        if m < before.mileage && identity.role != crate::accounts::Role::Admin {
+            return Err(AppError::bad_input(
+                "mileage",
+                format!("Mileage cannot go down (it is {}).", before.mileage),
+            ));
+        }
+    }
+    let mut status = None;
+    if let Some(s) = changes.status.filter(|s| *s != before.status) {
+        match (before.status, s) {
+            (_, UnitStatus::Sold | UnitStatus::InService) => {
+                return Err(AppError::bad_input(
+                    "status",
+                    "SOLD and IN_SERVICE follow sales and service work; set ACTIVE or INACTIVE.",
+                ))
+            }
+            (UnitStatus::InService, _) => {
+                return Err(AppError::conflict(
+                    "A service is in progress on this unit: its status follows the service.",
+                ))
+            }
+            _ => status = Some(s),
+        }
+    }
+    let going_inactive = status == Some(UnitStatus::Inactive)
+        || (status.is_none() && before.status == UnitStatus::Inactive);
+    if going_inactive && d.is_listed == Some(true) {
+        return Err(AppError::conflict("An inactive unit cannot be listed."));
+    }
+    save(state, &before, d.clone(), status).await
+}
+
+impl UnitDetails {
+    /// True when a field other than `notes` was given.
+    fn beyond_notes(&self) -> bool {
+        self.make.is_some()
+            || self.model.is_some()
+            || self.trim.is_some()
+            || self.year.is_some()
+            || self.mileage.is_some()
+            || self.fuel_type.is_some()
+            || self.body_type.is_some()
+            || self.transmission.is_some()
+            || self.color.is_some()
+            || self.license_plate.is_some()
+            || self.location.is_some()
+            || self.purchase_date.is_some()
+            || self.is_listed.is_some()
+            || self.list_price.is_some()
+    }
+}
+
+/// Writes the changes only if the unit's status is still what the checks saw (a sale or a
+/// service starting meanwhile makes this a `CONFLICT`, never a listed sold unit).
+async fn save(
+    state: &AppState,
+    before: &unit::Model,
+    details: UnitDetails,
+    status: Option<UnitStatus>,
+) -> AppResult<unit::Model> {
+    let mut after = before.clone();
+    apply(&mut after, &details)?;
+    if let Some(s) = status {
+        after.status = s;
+        if s == UnitStatus::Inactive {
+            after.is_listed = false;
+        }
+    }
+    after.updated_at = clock::now();
+    let model = after.clone().into_active_model().reset_all();
+    let result = unit::Entity::update_many()
+        .set(model)
+        .filter(unit::Column::Id.eq(before.id))
+        .filter(unit::Column::Status.eq(before.status))
+        .exec(&state.db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(AppError::conflict(
+            "This unit changed meanwhile (sold or in service). Reload it and try again.",
+        ));
+    }
+    Ok(after)
+}
+
+/// The owner or staff delete a unit that has no sale and no service in progress.
+pub async fn delete_unit(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<bool> {
+    managed_unit(&state.db, viewer, id).await?;
+    let txn = state.db.begin().await?;
+    let unit = lock_unit(&txn, id).await?;
+    if unit.status == UnitStatus::Sold || sold(&txn, id).await? {
+        return Err(AppError::conflict(
+            "A sold unit cannot be deleted; make it INACTIVE instead.",
+        ));
+    }
+    if unit.status == UnitStatus::InService {
+        return Err(AppError::conflict(
+            "A unit with a service in progress cannot be deleted; make it INACTIVE later.",
+        ));
+    }
+    let paths: Vec<String> = photos_of(&txn, &[id])
+        .await?
+        .into_iter()
+        .map(|p| p.path)
+        .collect();
+    unit::Entity::delete_by_id(id).exec(&txn).await?;
+    txn.commit().await?;
+    for path in paths {
+        state.media.remove(&path).await;
+    }
+    Ok(true)
+}
+
+/// True when a sale row exists for the unit (the sales table, read through its plain SQL so the
+/// units domain does not reach into the sales entities).
+async fn sold(db: &impl ConnectionTrait, unit_id: Uuid) -> AppResult<bool> {
+    let query = sea_orm::sea_query::Query::select()
+        .expr(Expr::val(1))
+        .from(sea_orm::sea_query::Alias::new("sales"))
+        .and_where(Expr::col(sea_orm::sea_query::Alias::new("unit_id")).eq(unit_id))
+        .to_owned();
+    Ok(db.query_one(&query).await?.is_some())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transitions other domains drive, inside their transactions
+// ---------------------------------------------------------------------------------------------
+
+/// Takes the unit's write lock for the rest of the transaction (a no-op UPDATE: a row lock on
+/// PostgreSQL, the write lock on SQLite, taken first so SQLite never has to upgrade a read lock),
+/// then reads it. `NOT_FOUND` when it is gone.
+pub async fn lock_unit(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<unit::Model> {
+    unit::Entity::update_many()
+        .col_expr(unit::Column::Id, Expr::col(unit::Column::Id))
+        .filter(unit::Column::Id.eq(id))
+        .exec(txn)
+        .await?;
+    unit::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("Unit"))
+}
+
+fn status_name(s: UnitStatus) -> &'static str {
+    match s {
+        UnitStatus::Active => "ACTIVE",
+        UnitStatus::InService => "IN_SERVICE",
+        UnitStatus::Sold => "SOLD",
+        UnitStatus::Inactive => "INACTIVE",
+    }
+}
+
+/// A sale is being recorded: ACTIVE → SOLD and unlisted, in one conditional statement, so of two
+/// sales at the same instant exactly one gets the unit.
+pub async fn mark_sold(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
+    let result = unit::Entity::update_many()
+        .col_expr(unit::Column::Status, Expr::val(UnitStatus::Sold))
+        .col_expr(unit::Column::IsListed, Expr::val(false))
+        .col_expr(unit::Column::UpdatedAt, Expr::val(clock::now()))
+        .filter(unit::Column::Id.eq(id))
+        .filter(unit::Column::Status.eq(UnitStatus::Active))
+        .exec(txn)
+        .await?;
+    if result.rows_affected == 1 {
+        return Ok(());
+    }
+    let unit = unit::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("Unit"))?;
+    Err(AppError::conflict_on(
+        "unitId",
+        match unit.status {
+            UnitStatus::Sold => "This unit is already sold.".to_string(),
+            other => format!("A unit that is {} cannot be sold.", status_name(other)),
+        },
+    ))
+}
+
+/// A sale was deleted: SOLD → ACTIVE.
+pub async fn unmark_sold(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
+    unit::Entity::update_many()
+        .col_expr(unit::Column::Status, Expr::val(UnitStatus::Active))
+        .col_expr(unit::Column::UpdatedAt, Expr::val(clock::now()))
+        .filter(unit::Column::Id.eq(id))
+        .filter(unit::Column::Status.eq(UnitStatus::Sold))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Service work started: ACTIVE (or already IN_SERVICE) → IN_SERVICE; a sold or inactive unit
+/// cannot be worked on.
+pub async fn enter_service(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
+    let result = unit::Entity::update_many()
+        .col_expr(unit::Column::Status, Expr::val(UnitStatus::InService))
+        .col_expr(unit::Column::UpdatedAt, Expr::val(clock::now()))
+        .filter(unit::Column::Id.eq(id))
+        .filter(unit::Column::Status.is_in([UnitStatus::Active, UnitStatus::InService]))
+        .exec(txn)
+        .await?;
+    if result.rows_affected == 1 {
+        return Ok(());
+    }
+    Err(AppError::conflict(
+        "Work cannot start on a unit that is sold or inactive.",
+    ))
+}
+
+/// No service is in progress any more: IN_SERVICE → ACTIVE.
+pub async fn leave_service(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
+    unit::Entity::update_many()
+        .col_expr(unit::Column::Status, Expr::val(UnitStatus::Active))
+        .col_expr(unit::Column::UpdatedAt, Expr::val(clock::now()))
+        .filter(unit::Column::Id.eq(id))
+        .filter(unit::Column::Status.eq(UnitStatus::InService))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// `SELECT id FROM units WHERE owner_id = …`: for other domains' "of the viewer's units" filters.
+pub fn ids_owned_by(owner: Uuid) -> sea_orm::sea_query::SelectStatement {
+    sea_orm::sea_query::Query::select()
+        .column(unit::Column::Id)
+        .from(unit::Entity)
+        .and_where(unit::Column::OwnerId.eq(owner))
+        .to_owned()
+}
+
+/// Units by id, for DataLoaders (visibility is the caller's: a related unit is seen through the
+/// record or sale that names it).
+pub async fn units_by_id(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec<unit::Model>> {
+    Ok(unit::Entity::find()
+        .filter(unit::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Photos
+// ---------------------------------------------------------------------------------------------
+
+/// The photos of these units, each unit's in position order.
+pub async fn photos_of(
+    db: &impl ConnectionTrait,
+    unit_ids: &[Uuid],
+) -> AppResult<Vec<unit_photo::Model>> {
+    Ok(unit_photo::Entity::find()
+        .filter(unit_photo::Column::UnitId.is_in(unit_ids.iter().copied()))
+        .order_by_asc(unit_photo::Column::UnitId)
+        .order_by_asc(unit_photo::Column::Position)
+        .order_by_asc(unit_photo::Column::Id)
+        .all(db)
+        .await?)
+}
+
+fn refuse_if_sold(unit: &unit::Model) -> AppResult<()> {
+    if unit.status == UnitStatus::Sold {
+        return Err(AppError::conflict(
+            "This unit is sold: its photos cannot change.",
+        ));
+    }
+    Ok(())
+}
+
+/// Adds a photo (checked by content) as the last one; the first photo of a unit is its primary.
+pub async fn add_photo(
+    state: &AppState,
+    viewer: &Viewer,
+    unit_id: Uuid,
+    file: Incoming,
+    alt_text: Option<String>,
+) -> AppResult<(unit::Model, unit_photo::Model)> {
+    let (_, unit) = managed_unit(&state.db, viewer, unit_id).await?;
+    refuse_if_sold(&unit)?;
+    let alt_text = input::optional("altText", alt_text.as_deref(), 200)?;
+    let existing = unit_photo::Entity::find()
+        .filter(unit_photo::Column::UnitId.eq(unit_id))
+        .count(&state.db)
+        .await?;
+    if existing >= MAX_PHOTOS {
+        return Err(AppError::conflict(format!(
+            "A unit has at most {MAX_PHOTOS} photos."
+        )));
+    }
+    let stored = state.media.store_image("file", "units", &file).await?;
+    let inserted = async {
+        let txn = state.db.begin().await?;
+        let unit = lock_unit(&txn, unit_id).await?;
+        refuse_if_sold(&unit)?;
+        let photos = photos_of(&txn, &[unit_id]).await?;
+        if photos.len() as u64 >= MAX_PHOTOS {
+            return Err(AppError::conflict(format!(
+                "A unit has at most {MAX_PHOTOS} photos."
+            )));
+        }
+        let photo = unit_photo::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            unit_id: Set(unit_id),
+            path: Set(stored.path.clone()),
+            content_type: Set(stored.content_type.to_string()),
+            byte_size: Set(stored.size),
+            alt_text: Set(alt_text),
+            position: Set(photos.iter().map(|p| p.position + 1).max().unwrap_or(0)),
+            is_primary: Set(photos.is_empty()),
+            created_at: Set(clock::now()),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok((unit, photo))
+    }
+    .await;
+    if inserted.is_err() {
+        state.media.remove(&stored.path).await;
+    }
+    inserted
+}
+
+async fn managed_photo(
+    state: &AppState,
+    viewer: &Viewer,
+    photo_id: Uuid,
+) -> AppResult<unit_photo::Model> {
+    viewer.identity()?;
+    let photo = unit_photo::Entity::find_by_id(photo_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::not_found("Photo"))?;
+    let (_, unit) = managed_unit(&state.db, viewer, photo.unit_id)
+        .await
+        .map_err(|err| match err {
+            AppError::NotFound(_) => AppError::not_found("Photo"),
+            other => other,
+        })?;
+    refuse_if_sold(&unit)?;
+    Ok(photo)
+}
+
+/// Makes this photo the unit's primary one.
+pub async fn set_primary_photo(
+    state: &AppState,
+    viewer: &Viewer,
+    photo_id: Uuid,
+) -> AppResult<unit::Model> {
+    let photo = managed_photo(state, viewer, photo_id).await?;
+    let txn = state.db.begin().await?;
+    let unit = lock_unit(&txn, photo.unit_id).await?;
+    // Clear first: the one-primary index holds after every statement.
+    unit_photo::Entity::update_many()
+        .col_expr(unit_photo::Column::IsPrimary, Expr::val(false))
+        .filter(unit_photo::Column::UnitId.eq(photo.unit_id))
+        .exec(&txn)
+        .await?;
+    let result = unit_photo::Entity::update_many()
+        .col_expr(unit_photo::Column::IsPrimary, Expr::val(true))
+        .filter(unit_photo::Column::Id.eq(photo_id))
+        .exec(&txn)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(AppError::not_found("Photo"));
+    }
+    txn.commit().await?;
+    Ok(unit)
+}
+
+/// Puts the unit's photos in the given order; the list must name each of its photos once.
+pub async fn reorder_photos(
+    state: &AppState,
+    viewer: &Viewer,
+    unit_id: Uuid,
+    photo_ids: Vec<Uuid>,
+) -> AppResult<unit::Model> {
+    let (_, unit) = managed_unit(&state.db, viewer, unit_id).await?;
+    refuse_if_sold(&unit)?;
+    let txn = state.db.begin().await?;
+    let unit = lock_unit(&txn, unit_id).await?;
+    let mut current: Vec<Uuid> = photos_of(&txn, &[unit_id])
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    let mut given = photo_ids.clone();
+    current.sort();
+    given.sort();
+    if current != given {
+        return Err(AppError::bad_input(
+            "photoIds",
+            "List every photo of this unit exactly once.",
+        ));
+    }
+    for (position, id) in photo_ids.iter().enumerate() {
+        unit_photo::Entity::update_many()
+            .col_expr(unit_photo::Column::Position, Expr::val(position as i32))
+            .filter(unit_photo::Column::Id.eq(*id))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(unit)
+}
+
+/// Deletes a photo; when it was the primary one, the next photo in order becomes primary.
+pub async fn delete_photo(
+    state: &AppState,
+    viewer: &Viewer,
+    photo_id: Uuid,
+) -> AppResult<unit::Model> {
+    let photo = managed_photo(state, viewer, photo_id).await?;
+    let txn = state.db.begin().await?;
+    let unit = lock_unit(&txn, photo.unit_id).await?;
+    let result = unit_photo::Entity::delete_by_id(photo_id)
+        .exec(&txn)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(AppError::not_found("Photo"));
+    }
+    if photo.is_primary {
+        if let Some(next) = photos_of(&txn, &[photo.unit_id]).await?.into_iter().next() {
+            unit_photo::Entity::update_many()
+                .col_expr(unit_photo::Column::IsPrimary, Expr::val(true))
+                .filter(unit_photo::Column::Id.eq(next.id))
+                .exec(&txn)
+                .await?;
+        }
+    }
+    txn.commit().await?;
+    state.media.remove(&photo.path).await;
+    Ok(unit)
+}
+
+/// Whether a stored unit photo may be served without a signature: its unit is listed.
+pub async fn photo_is_public(db: &impl ConnectionTrait, path: &str) -> AppResult<bool> {
+    let Some(photo) = unit_photo::Entity::find()
+        .filter(unit_photo::Column::Path.eq(path))
+        .one(db)
+        .await?
+    else {
+        return Ok(false);
+    };
+    Ok(unit::Entity::find_by_id(photo.unit_id)
+        .select_only()
+        .column(unit::Column::IsListed)
+        .into_tuple::<bool>()
+        .one(db)
+        .await?
+        .unwrap_or(false))
+}

@@ -1,0 +1,266 @@
+//! The GraphQL face of the workshop: `ServiceRecord`, its inputs, queries and mutations.
+
+use async_graphql::{Context, InputObject, Object, Result, ID};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+
+use super::entity::{service_record, ServiceStatus};
+use super::service::{self, NewRecord, RecordDetails, RecordFilter};
+use crate::accounts::graphql::User;
+use crate::error::AppError;
+use crate::graphql::pagination::{self, Page};
+use crate::graphql::{loaders, parse_id, state, to_id, viewer};
+use crate::money;
+use crate::paging::PageArgs;
+use crate::units::graphql::Unit;
+
+pub struct ServiceRecord(pub service_record::Model);
+
+/// A piece of workshop work on a unit: requested, in progress, done or called off.
+#[Object]
+impl ServiceRecord {
+    /// The record's id.
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    /// The unit worked on.
+    async fn unit(&self, ctx: &Context<'_>) -> Result<Unit> {
+        loaders(ctx)?
+            .units
+            .load_one(self.0.unit_id)
+            .await?
+            .map(Unit)
+            .ok_or_else(|| AppError::not_found("Unit").into())
+    }
+    /// What is (to be) done.
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    /// Where the work happens.
+    async fn location(&self) -> Option<&str> {
+        self.0.location.as_deref()
+    }
+    /// The day the work is planned for.
+    async fn scheduled_for(&self) -> Option<NaiveDate> {
+        self.0.scheduled_for
+    }
+    /// When it was completed.
+    async fn completed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.completed_at
+    }
+    /// Price of the work.
+    async fn cost(&self) -> Option<Decimal> {
+        self.0.cost_cents.map(money::decimal)
+    }
+    /// Where the work stands.
+    async fn status(&self) -> ServiceStatus {
+        self.0.status
+    }
+    /// True for work done elsewhere or earlier, recorded for the unit's history.
+    async fn is_past_history(&self) -> bool {
+        self.0.is_past_history
+    }
+    /// The staff member doing the work.
+    async fn technician(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        let Some(id) = self.0.technician_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?.users.load_one(id).await?.map(User::new))
+    }
+    /// Free notes.
+    async fn notes(&self) -> Option<&str> {
+        self.0.notes.as_deref()
+    }
+    /// Who recorded it.
+    async fn created_by(&self, ctx: &Context<'_>) -> Result<User> {
+        loaders(ctx)?
+            .users
+            .load_one(self.0.created_by)
+            .await?
+            .map(User::new)
+            .ok_or_else(|| AppError::not_found("User").into())
+    }
+    /// When it was recorded.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When it last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// Narrows `serviceRecords`; all given conditions must hold.
+#[derive(InputObject, Default)]
+pub struct ServiceRecordFilter {
+    /// Records of this unit.
+    unit_id: Option<ID>,
+    /// Any of these statuses.
+    statuses: Option<Vec<ServiceStatus>>,
+    /// Recorded on or after this day.
+    from: Option<NaiveDate>,
+    /// Recorded on or before this day.
+    to: Option<NaiveDate>,
+}
+
+/// New workshop work, or past history.
+#[derive(InputObject)]
+pub struct CreateServiceRecordInput {
+    /// The unit (the customer's own, or any for staff).
+    unit_id: ID,
+    /// What is to be done.
+    description: String,
+    /// Where.
+    location: Option<String>,
+    /// The planned day (today or later).
+    scheduled_for: Option<NaiveDate>,
+    /// Price (staff only), 0 or more.
+    cost: Option<Decimal>,
+    /// Work done earlier: recorded as COMPLETED.
+    is_past_history: Option<bool>,
+    /// When past work was completed (not in the future); defaults to now.
+    completed_at: Option<DateTime<Utc>>,
+    /// The staff member doing it (staff only).
+    technician_id: Option<ID>,
+    /// Free notes.
+    notes: Option<String>,
+}
+
+/// Changes to a record; absent fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateServiceRecordInput {
+    /// What is to be done.
+    description: Option<String>,
+    /// Where.
+    location: Option<String>,
+    /// The planned day.
+    scheduled_for: Option<NaiveDate>,
+    /// Price (staff only).
+    cost: Option<Decimal>,
+    /// The staff member doing it (staff only).
+    technician_id: Option<ID>,
+    /// Free notes.
+    notes: Option<String>,
+}
+
+fn optional_id(field: &str, id: Option<&ID>) -> Result<Option<uuid::Uuid>, AppError> {
+    id.map(|id| parse_id(field, id)).transpose()
+}
+
+#[derive(Default)]
+pub struct WorkshopQuery;
+
+#[Object]
+impl WorkshopQuery {
+    /// One record; null when missing or not visible (customers see their units' records).
+    async fn service_record(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ServiceRecord>> {
+        let id = parse_id("id", &id)?;
+        Ok(service::record(state(ctx)?, viewer(ctx)?, id)
+            .await?
+            .map(ServiceRecord))
+    }
+
+    /// Records the viewer sees, newest first.
+    async fn service_records(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ServiceRecordFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Page<ServiceRecord>> {
+        let f = filter.unwrap_or_default();
+        let filter = RecordFilter {
+            unit_id: optional_id("unitId", f.unit_id.as_ref())?,
+            statuses: f.statuses,
+            from: f.from,
+            to: f.to,
+        };
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        let (slice, total) = service::list_records(
+            state(ctx)?,
+            viewer(ctx)?,
+            &filter,
+            &args,
+            pagination::wants_total(ctx),
+        )
+        .await?;
+        Ok(pagination::connection(slice, total, ServiceRecord))
+    }
+}
+
+#[derive(Default)]
+pub struct WorkshopMutation;
+
+#[Object]
+impl WorkshopMutation {
+    /// Records work: a SCHEDULED request, or COMPLETED past history.
+    async fn create_service_record(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateServiceRecordInput,
+    ) -> Result<ServiceRecord> {
+        let new = NewRecord {
+            unit_id: parse_id("unitId", &input.unit_id)?,
+            details: RecordDetails {
+                description: Some(input.description),
+                location: input.location,
+                scheduled_for: input.scheduled_for,
+                cost: input.cost,
+                technician_id: optional_id("technicianId", input.technician_id.as_ref())?,
+                notes: input.notes,
+            },
+            is_past_history: input.is_past_history.unwrap_or(false),
+            completed_at: input.completed_at,
+        };
+        Ok(ServiceRecord(
+            service::create_record(state(ctx)?, viewer(ctx)?, new).await?,
+        ))
+    }
+
+    /// Changes a record (staff; or its customer while SCHEDULED).
+    async fn update_service_record(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateServiceRecordInput,
+    ) -> Result<ServiceRecord> {
+        let id = parse_id("id", &id)?;
+        let details = RecordDetails {
+            description: input.description,
+            location: input.location,
+            scheduled_for: input.scheduled_for,
+            cost: input.cost,
+            technician_id: optional_id("technicianId", input.technician_id.as_ref())?,
+            notes: input.notes,
+        };
+        Ok(ServiceRecord(
+            service::update_record(state(ctx)?, viewer(ctx)?, id, details).await?,
+        ))
+    }
+
+    /// Moves a record along SCHEDULED → IN_PROGRESS → COMPLETED (or → CANCELLED).
+    async fn set_service_status(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        status: ServiceStatus,
+    ) -> Result<ServiceRecord> {
+        let id = parse_id("id", &id)?;
+        Ok(ServiceRecord(
+            service::set_status(state(ctx)?, viewer(ctx)?, id, status).await?,
+        ))
+    }
+
+    /// Deletes a record that is not in progress.
+    async fn delete_service_record(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let id = parse_id("id", &id)?;
+        Ok(service::delete_record(state(ctx)?, viewer(ctx)?, id).await?)
+    }
+}

@@ -1,0 +1,6 @@
+//! The workshop (PRODUCT.md §3): service records of units, their status transitions, and the
+//! unit's IN_SERVICE status that follows them.
+
+pub mod entity;
+pub mod graphql;
+pub mod service;

@@ -1,0 +1,467 @@
+//! The rules of the workshop (PRODUCT.md §3): who records and moves service work, the transition
+//! table, the unit's IN_SERVICE status, and the referral credit of a first completed service.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, Select, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::entity::{service_record, ServiceStatus};
+use crate::accounts::entity::user;
+use crate::app::AppState;
+use crate::auth::viewer::Identity;
+use crate::auth::Viewer;
+use crate::clock;
+use crate::error::{AppError, AppResult};
+use crate::input;
+use crate::money;
+use crate::paging::{self, KeyKind, PageArgs, Slice, Sort};
+use crate::referrals;
+use crate::units::entity::{unit, UnitStatus};
+use crate::units::service as units;
+
+/// Records newest first.
+pub fn record_sort() -> Sort {
+    Sort::new(
+        "RECORD_CREATED_AT_DESC",
+        Expr::col((service_record::Entity, service_record::Column::CreatedAt)),
+        KeyKind::Time,
+        Expr::col((service_record::Entity, service_record::Column::Id)),
+        true,
+    )
+}
+
+pub fn record_key(r: &service_record::Model) -> (i64, Uuid) {
+    (paging::time_key(r.created_at), r.id)
+}
+
+/// A record is seen by staff and by the owner of its unit.
+fn may_see(identity: &Identity, unit: &unit::Model) -> bool {
+    identity.is_staff() || unit.owner_id == Some(identity.user_id)
+}
+
+/// The record and its unit, when the viewer may see them; `NOT_FOUND` otherwise.
+async fn visible_record(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+) -> AppResult<(Identity, service_record::Model, unit::Model)> {
+    let identity = viewer.identity()?.clone();
+    let not_found = || AppError::not_found("Service record");
+    let record = service_record::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    let unit = unit::Entity::find_by_id(record.unit_id)
+        .one(db)
+        .await?
+        .filter(|u| may_see(&identity, u))
+        .ok_or_else(not_found)?;
+    Ok((identity, record, unit))
+}
+
+pub async fn record(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Uuid,
+) -> AppResult<Option<service_record::Model>> {
+    match visible_record(&state.db, viewer, id).await {
+        Ok((_, record, _)) => Ok(Some(record)),
+        Err(AppError::NotFound(_)) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+/// Whether the viewer sees the service history of this unit (staff and its owner).
+pub fn may_see_history(viewer: &Viewer, unit: &unit::Model) -> bool {
+    viewer.identity().is_ok_and(|i| may_see(i, unit))
+}
+
+#[derive(Default, Clone)]
+pub struct RecordFilter {
+    pub unit_id: Option<Uuid>,
+    pub statuses: Option<Vec<ServiceStatus>>,
+    /// Created on or after this day.
+    pub from: Option<NaiveDate>,
+    /// Created on or before this day.
+    pub to: Option<NaiveDate>,
+}
+
+fn day_start(d: NaiveDate) -> DateTime<Utc> {
+    d.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
+fn filtered(identity: &Identity, filter: &RecordFilter) -> Select<service_record::Entity> {
+    let mut q = service_record::Entity::find();
+    if !identity.is_staff() {
+        q = q.filter(
+            Expr::col((service_record::Entity, service_record::Column::UnitId))
+                .in_subquery(units::ids_owned_by(identity.user_id)),
+        );
+    }
+    if let Some(unit_id) = filter.unit_id {
+        q = q.filter(service_record::Column::UnitId.eq(unit_id));
+    }
+    if let Some(statuses) = &filter.statuses {
+        q = q.filter(service_record::Column::Status.is_in(statuses.iter().copied()));
+    }
+    if let Some(from) = filter.from {
+        q = q.filter(service_record::Column::CreatedAt.gte(day_start(from)));
+    }
+    if let Some(to) = filter.to.and_then(|d| d.succ_opt()) {
+        q = q.filter(service_record::Column::CreatedAt.lt(day_start(to)));
+    }
+    q
+}
+
+/// Records the viewer sees (staff: all; customers: their units'), newest first.
+pub async fn list_records(
+    state: &AppState,
+    viewer: &Viewer,
+    filter: &RecordFilter,
+    args: &PageArgs,
+    with_total: bool,
+) -> AppResult<(Slice<service_record::Model>, Option<u64>)> {
+    let identity = viewer.identity()?;
+    let sort = record_sort();
+    let window = args.window(&sort)?;
+    let query = filtered(identity, filter);
+    let slice = sort
+        .fetch(&state.db, query.clone(), &window, record_key)
+        .await?;
+    let total = paging::count_if(with_total, &state.db, query).await?;
+    Ok((slice, total))
+}
+
+/// Every record of these units, newest first (for the DataLoader behind `Unit.serviceRecords`).
+pub async fn records_of_units(
+    db: &impl ConnectionTrait,
+    unit_ids: &[Uuid],
+) -> AppResult<Vec<service_record::Model>> {
+    Ok(service_record::Entity::find()
+        .filter(service_record::Column::UnitId.is_in(unit_ids.iter().copied()))
+        .order_by_desc(service_record::Column::CreatedAt)
+        .order_by_desc(service_record::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// How many services this technician completed in the period (for staff metrics).
+pub async fn completed_by(
+    db: &impl ConnectionTrait,
+    technician: Uuid,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> AppResult<u64> {
+    let mut q = service_record::Entity::find()
+        .filter(service_record::Column::TechnicianId.eq(technician))
+        .filter(service_record::Column::Status.eq(ServiceStatus::Completed));
+    if let Some(from) = from {
+        q = q.filter(service_record::Column::CompletedAt.gte(day_start(from)));
+    }
+    if let Some(to) = to.and_then(|d| d.succ_opt()) {
+        q = q.filter(service_record::Column::CompletedAt.lt(day_start(to)));
+    }
+    Ok(q.count(db).await?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Changes
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Default, Clone)]
+pub struct RecordDetails {
+    pub description: Option<String>,
+    pub location: Option<String>,
+    pub scheduled_for: Option<NaiveDate>,
+    pub cost: Option<Decimal>,
+    pub technician_id: Option<Uuid>,
+    pub notes: Option<String>,
+}
+
+pub struct NewRecord {
+    pub unit_id: Uuid,
+    pub details: RecordDetails,
+    pub is_past_history: bool,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// A technician must be a staff member.
+async fn technician(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Uuid> {
+    let staff = user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .is_some_and(|u| {
+            matches!(
+                u.role,
+                crate::accounts::Role::Staff | crate::accounts::Role::Admin
+            )
+        });
+    if !staff {
+        return Err(AppError::bad_input(
+            "technicianId",
+            "The technician must be a staff member.",
+        ));
+    }
+    Ok(id)
+}
+
+/// Only staff price work and assign technicians.
+fn staff_fields(identity: &Identity, d: &RecordDetails) -> AppResult<()> {
+    if !identity.is_staff() && (d.cost.is_some() || d.technician_id.is_some()) {
+        return Err(AppError::forbidden(
+            "Only staff price work or assign technicians.",
+        ));
+    }
+    Ok(())
+}
+
+async fn apply(
+    db: &impl ConnectionTrait,
+    record: &mut service_record::Model,
+    d: &RecordDetails,
+) -> AppResult<()> {
+    if let Some(v) = &d.description {
+        record.description = input::required("description", v, 2000)?;
+    }
+    if let Some(v) = &d.location {
+        record.location = input::optional("location", Some(v), 120)?;
+    }
+    if let Some(v) = d.scheduled_for {
+        record.scheduled_for = Some(v);
+    }
+    if let Some(v) = d.cost {
+        record.cost_cents = Some(money::cents("cost", v, false)?);
+    }
+    if let Some(v) = d.technician_id {
+        record.technician_id = Some(technician(db, v).await?);
+    }
+    if let Some(v) = &d.notes {
+        record.notes = input::optional("notes", Some(v), 2000)?;
+    }
+    Ok(())
+}
+
+/// Staff record work on any unit; customers request work (SCHEDULED) or add past history
+/// (COMPLETED, done in the past) for units they own. Not for a sold or inactive unit.
+pub async fn create_record(
+    state: &AppState,
+    viewer: &Viewer,
+    new: NewRecord,
+) -> AppResult<service_record::Model> {
+    let (identity, unit) = units::managed_unit(&state.db, viewer, new.unit_id)
+        .await
+        .map_err(|err| match err {
+            AppError::NotFound(m) => AppError::BadInput {
+                field: "unitId".into(),
+                message: m,
+            },
+            other => other,
+        })?;
+    staff_fields(&identity, &new.details)?;
+    if matches!(unit.status, UnitStatus::Sold | UnitStatus::Inactive) {
+        return Err(AppError::conflict_on(
+            "unitId",
+            "Service cannot be recorded for a sold or inactive unit.",
+        ));
+    }
+    let Some(description) = new.details.description.as_deref() else {
+        return Err(AppError::bad_input(
+            "description",
+            "Description is required.",
+        ));
+    };
+    let now = clock::now();
+    let (status, completed_at) = if new.is_past_history {
+        let at = new.completed_at.unwrap_or(now);
+        if at > now {
+            return Err(AppError::bad_input(
+                "completedAt",
+                "Past history must have been completed in the past.",
+            ));
+        }
+        (ServiceStatus::Completed, Some(at))
+    } else {
+        if new.completed_at.is_some() {
+            return Err(AppError::bad_input(
+                "completedAt",
+                "Only past history is recorded as completed; start and complete new work instead.",
+            ));
+        }
+        if new
+            .details
+            .scheduled_for
+            .is_some_and(|d| d < now.date_naive())
+        {
+            return Err(AppError::bad_input(
+                "scheduledFor",
+                "Work cannot be scheduled in the past.",
+            ));
+        }
+        (ServiceStatus::Scheduled, None)
+    };
+    let mut record = service_record::Model {
+        id: Uuid::now_v7(),
+        unit_id: unit.id,
+        description: input::required("description", description, 2000)?,
+        location: None,
+        scheduled_for: None,
+        completed_at,
+        cost_cents: None,
+        status,
+        is_past_history: new.is_past_history,
+        technician_id: None,
+        notes: None,
+        created_by: identity.user_id,
+        created_at: now,
+        updated_at: now,
+    };
+    apply(&state.db, &mut record, &new.details).await?;
+    let model: service_record::ActiveModel = record.into();
+    Ok(model.insert(&state.db).await?)
+}
+
+/// Staff change any record; a customer changes their own while it is SCHEDULED (not its cost or
+/// technician).
+pub async fn update_record(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Uuid,
+    details: RecordDetails,
+) -> AppResult<service_record::Model> {
+    let (identity, mut record, _) = visible_record(&state.db, viewer, id).await?;
+    staff_fields(&identity, &details)?;
+    if !identity.is_staff() && record.status != ServiceStatus::Scheduled {
+        return Err(AppError::conflict(format!(
+            "A {} record can only be changed by staff.",
+            record.status.name()
+        )));
+    }
+    let status = record.status;
+    apply(&state.db, &mut record, &details).await?;
+    record.updated_at = clock::now();
+    let model = record.clone().into_active_model().reset_all();
+    let result = service_record::Entity::update_many()
+        .set(model)
+        .filter(service_record::Column::Id.eq(id))
+        .filter(service_record::Column::Status.eq(status))
+        .exec(&state.db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(AppError::conflict(
+            "This record changed meanwhile. Reload it and try again.",
+        ));
+    }
+    Ok(record)
+}
+
+fn transition_refused(from: ServiceStatus, to: ServiceStatus) -> AppError {
+    AppError::conflict_on(
+        "status",
+        format!("A service cannot go from {} to {}.", from.name(), to.name()),
+    )
+}
+
+/// Moves a record along the transition table. Only staff start, complete or reopen work; a
+/// customer may cancel their own SCHEDULED record. The unit is IN_SERVICE while any record of it
+/// is IN_PROGRESS. A first completed service credits the owner's referral.
+pub async fn set_status(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Uuid,
+    to: ServiceStatus,
+) -> AppResult<service_record::Model> {
+    let (identity, record, _) = visible_record(&state.db, viewer, id).await?;
+    let from = record.status;
+    let customer_cancel = from == ServiceStatus::Scheduled && to == ServiceStatus::Cancelled;
+    if !identity.is_staff() && !customer_cancel {
+        if from.may_become(to) {
+            return Err(AppError::forbidden(
+                "Only staff start or complete service work.",
+            ));
+        }
+        return Err(transition_refused(from, to));
+    }
+    if !from.may_become(to) {
+        return Err(transition_refused(from, to));
+    }
+    let txn = state.db.begin().await?;
+    // The unit's lock first: its status and its records change together.
+    let unit = units::lock_unit(&txn, record.unit_id).await?;
+    let now = clock::now();
+    let mut update = service_record::Entity::update_many()
+        .col_expr(service_record::Column::Status, Expr::val(to))
+        .col_expr(service_record::Column::UpdatedAt, Expr::val(now));
+    if to == ServiceStatus::Completed {
+        update = update.col_expr(service_record::Column::CompletedAt, Expr::val(now));
+    }
+    let result = update
+        .filter(service_record::Column::Id.eq(id))
+        .filter(service_record::Column::Status.eq(from))
+        .exec(&txn)
+        .await?;
+    if result.rows_affected == 0 {
+        let now_status = service_record::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .map_or(from, |r| r.status);
+        return Err(transition_refused(now_status, to));
+    }
+    if to == ServiceStatus::InProgress {
+        units::enter_service(&txn, unit.id).await?;
+    } else if from == ServiceStatus::InProgress {
+        let still_working = service_record::Entity::find()
+            .filter(service_record::Column::UnitId.eq(unit.id))
+            .filter(service_record::Column::Status.eq(ServiceStatus::InProgress))
+            .count(&txn)
+            .await?;
+        if still_working == 0 {
+            units::leave_service(&txn, unit.id).await?;
+        }
+    }
+    if to == ServiceStatus::Completed {
+        if let Some(owner) = unit.owner_id {
+            referrals::service::credit(&txn, owner).await?;
+        }
+    }
+    let record = service_record::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("Service record"))?;
+    txn.commit().await?;
+    Ok(record)
+}
+
+/// Staff delete any record but one in progress; a customer deletes their own requests and past
+/// history.
+pub async fn delete_record(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<bool> {
+    let (identity, record, _) = visible_record(&state.db, viewer, id).await?;
+    if record.status == ServiceStatus::InProgress {
+        return Err(AppError::conflict(
+            "Work in progress cannot be deleted; complete or cancel it first.",
+        ));
+    }
+    let own_kind = record.status == ServiceStatus::Scheduled
+        || record.status == ServiceStatus::Cancelled
+        || record.is_past_history;
+    if !identity.is_staff() && !own_kind {
+        return Err(AppError::forbidden(
+            "Only staff delete completed workshop records.",
+        ));
+    }
+    let result = service_record::Entity::delete_many()
+        .filter(service_record::Column::Id.eq(id))
+        .filter(service_record::Column::Status.ne(ServiceStatus::InProgress))
+        .exec(&state.db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(AppError::conflict(
+            "Work in progress cannot be deleted; complete or cancel it first.",
+        ));
+    }
+    Ok(true)
+}

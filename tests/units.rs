@@ -1,0 +1,491 @@
+//! Units: VIN, year and mileage rules; who sees and changes what; search, filters and pages.
+
+use serde_json::{json, Value};
+
+use crate::common::{code, field, vin, TestApp};
+
+const UPDATE: &str = "mutation($id: ID!, $i: UpdateUnitInput!) { updateUnit(id: $id, input: $i) { id mileage isListed status notes } }";
+
+#[tokio::test]
+async fn vins_follow_the_rules_and_are_stored_upper_case() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let cases = [
+        ("1hgcm82633a004352", Some("1HGCM82633A004352")),
+        ("JH4KA7561PC008269", Some("JH4KA7561PC008269")),
+        ("  5YJ3E1EA7KF317000 ", Some("5YJ3E1EA7KF317000")),
+        ("1HGCM82633A00435", None),   // 16 characters
+        ("1HGCM82633A0043520", None), // 18 characters
+        ("1HGCM82633I004352", None),  // I
+        ("1HGCM82633O004352", None),  // O
+        ("1HGCM82633Q004352", None),  // Q
+        ("1HGCM82633A00435!", None),  // punctuation
+        ("", None),
+    ];
+    for (given, stored) in cases {
+        let r = app
+            .try_create_unit(&admin.access, json!({ "vin": given }))
+            .await;
+        match stored {
+            Some(v) => assert_eq!(r["data"]["createUnit"]["vin"], v, "{given}: {r}"),
+            None => {
+                assert_eq!(code(&r), "BAD_USER_INPUT", "{given}: {r}");
+                assert_eq!(field(&r), "vin", "{given}");
+            }
+        }
+    }
+    // Duplicate, in any case.
+    let r = app
+        .try_create_unit(&admin.access, json!({ "vin": "jh4ka7561pc008269" }))
+        .await;
+    assert_eq!(code(&r), "CONFLICT", "{r}");
+    assert_eq!(field(&r), "vin");
+    let r = app
+        .gql_as(&admin.access, "{ units { totalCount } }", json!({}))
+        .await;
+    assert_eq!(
+        r["data"]["units"]["totalCount"], 3,
+        "nothing else was stored: {r}"
+    );
+}
+
+#[tokio::test]
+async fn year_and_mileage_have_bounds_and_mileage_only_goes_up_for_owners() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let owner = app.customer("owner@example.com").await;
+    let next_year = chrono::Utc::now()
+        .format("%Y")
+        .to_string()
+        .parse::<i32>()
+        .unwrap()
+        + 1;
+    for (year, ok) in [
+        (1885, false),
+        (1886, true),
+        (next_year, true),
+        (next_year + 1, false),
+    ] {
+        let r = app
+            .try_create_unit(&owner.access, json!({ "year": year }))
+            .await;
+        assert_eq!(r["errors"].is_null(), ok, "year {year}: {r}");
+        if !ok {
+            assert_eq!(field(&r), "year");
+        }
+    }
+    let r = app
+        .try_create_unit(&owner.access, json!({ "mileage": -1 }))
+        .await;
+    assert_eq!((code(&r), field(&r)), ("BAD_USER_INPUT", "mileage"));
+
+    let id = app
+        .create_unit(&owner.access, json!({ "mileage": 5000 }))
+        .await;
+    let r = app
+        .gql_as(
+            &owner.access,
+            UPDATE,
+            json!({ "id": id, "i": { "mileage": 6000 } }),
+        )
+        .await;
+    assert_eq!(r["data"]["updateUnit"]["mileage"], 6000, "{r}");
+    let r = app
+        .gql_as(
+            &owner.access,
+            UPDATE,
+            json!({ "id": id, "i": { "mileage": 5999 } }),
+        )
+        .await;
+    assert_eq!((code(&r), field(&r)), ("BAD_USER_INPUT", "mileage"), "{r}");
+    let staff = app.staff(&admin).await;
+    let r = app
+        .gql_as(
+            &staff.access,
+            UPDATE,
+            json!({ "id": id, "i": { "mileage": 10 } }),
+        )
+        .await;
+    assert_eq!(code(&r), "BAD_USER_INPUT", "staff are not admins: {r}");
+    let r = app
+        .gql_as(
+            &admin.access,
+            UPDATE,
+            json!({ "id": id, "i": { "mileage": 10 } }),
+        )
+        .await;
+    assert_eq!(
+        r["data"]["updateUnit"]["mileage"], 10,
+        "an admin corrects: {r}"
+    );
+}
+
+#[tokio::test]
+async fn customers_see_their_own_and_listed_units_and_cannot_list() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let staff = app.staff(&admin).await;
+    let ann = app.customer("ann@example.com").await;
+    let bob = app.customer("bob@example.com").await;
+    let anns = app.create_unit(&ann.access, json!({})).await;
+    let bobs = app.create_unit(&bob.access, json!({})).await;
+    let listed = app
+        .create_unit(
+            &staff.access,
+            json!({ "isListed": true, "listPrice": "18500.00" }),
+        )
+        .await;
+    let stock = app.create_unit(&staff.access, json!({})).await;
+
+    let q = "query($id: ID!) { unit(id: $id) { id owner { id } } }";
+    let r = app.gql_as(&ann.access, q, json!({ "id": anns })).await;
+    assert_eq!(r["data"]["unit"]["owner"]["id"], ann.id.as_str());
+    let r = app.gql_as(&ann.access, q, json!({ "id": bobs })).await;
+    assert!(
+        r["data"]["unit"].is_null() && r["errors"].is_null(),
+        "invisible = null: {r}"
+    );
+    let r = app
+        .gql_as(
+            &ann.access,
+            UPDATE,
+            json!({ "id": bobs, "i": { "notes": "mine" } }),
+        )
+        .await;
+    assert_eq!(code(&r), "NOT_FOUND", "{r}");
+    let r = app
+        .gql_as(
+            &ann.access,
+            "mutation($id: ID!) { deleteUnit(id: $id) }",
+            json!({ "id": bobs }),
+        )
+        .await;
+    assert_eq!(code(&r), "NOT_FOUND", "{r}");
+    // A listed unit is seen but not changed by other customers.
+    let r = app
+        .gql_as(
+            &ann.access,
+            UPDATE,
+            json!({ "id": listed, "i": { "notes": "x" } }),
+        )
+        .await;
+    assert_eq!(code(&r), "FORBIDDEN", "{r}");
+
+    let ids = |r: &Value| -> Vec<String> {
+        let mut v: Vec<String> = r["data"]["units"]["edges"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{r}"))
+            .iter()
+            .map(|e| e["node"]["id"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let list = "{ units { totalCount edges { node { id } } } }";
+    let mut expected = vec![anns.clone(), listed.clone()];
+    expected.sort();
+    let r = app.gql_as(&ann.access, list, json!({})).await;
+    assert_eq!(ids(&r), expected);
+    assert_eq!(r["data"]["units"]["totalCount"], 2);
+    let r = app.gql(list, json!({})).await;
+    assert_eq!(ids(&r), vec![listed.clone()], "anonymous see the showroom");
+    let r = app.gql_as(&staff.access, list, json!({})).await;
+    assert_eq!(r["data"]["units"]["totalCount"], 4, "staff see all: {r}");
+
+    // Customers cannot list, neither at creation nor later.
+    let r = app
+        .try_create_unit(&ann.access, json!({ "isListed": true, "listPrice": "100" }))
+        .await;
+    assert_eq!(code(&r), "FORBIDDEN", "{r}");
+    let r = app
+        .gql_as(
+            &ann.access,
+            UPDATE,
+            json!({ "id": anns, "i": { "isListed": true, "listPrice": "100" } }),
+        )
+        .await;
+    assert_eq!(code(&r), "FORBIDDEN", "{r}");
+    // Staff manage every unit; a listing needs a price.
+    let r = app
+        .gql_as(
+            &staff.access,
+            UPDATE,
+            json!({ "id": stock, "i": { "isListed": true } }),
+        )
+        .await;
+    assert_eq!(
+        (code(&r), field(&r)),
+        ("BAD_USER_INPUT", "listPrice"),
+        "{r}"
+    );
+    let r = app
+        .gql_as(
+            &staff.access,
+            UPDATE,
+            json!({ "id": anns, "i": { "isListed": true, "listPrice": "9000" } }),
+        )
+        .await;
+    assert_eq!(r["data"]["updateUnit"]["isListed"], true, "{r}");
+    let r = app
+        .gql_as(
+            &staff.access,
+            UPDATE,
+            json!({ "id": bobs, "i": { "status": "SOLD" } }),
+        )
+        .await;
+    assert_eq!((code(&r), field(&r)), ("BAD_USER_INPUT", "status"), "{r}");
+    let r = app
+        .gql_as(
+            &staff.access,
+            UPDATE,
+            json!({ "id": bobs, "i": { "status": "INACTIVE" } }),
+        )
+        .await;
+    assert_eq!(r["data"]["updateUnit"]["status"], "INACTIVE", "{r}");
+    let r = app
+        .gql_as(
+            &staff.access,
+            "mutation($id: ID!) { deleteUnit(id: $id) }",
+            json!({ "id": stock }),
+        )
+        .await;
+    assert_eq!(r["data"]["deleteUnit"], true, "{r}");
+}
+
+const PAGE: &str = "query($o: UnitOrder, $f: Int, $a: String, $l: Int, $b: String) {
+  units(orderBy: $o, first: $f, after: $a, last: $l, before: $b) {
+    edges { cursor node { id createdAt listPrice year mileage } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }";
+
+fn sort_key(node: &Value, field: &str) -> (i64, String) {
+    let k = match field {
+        "PRICE" => node["listPrice"]
+            .as_str()
+            .map_or(-1, |p| (p.parse::<f64>().unwrap() * 100.0).round() as i64),
+        "YEAR" => node["year"].as_i64().unwrap(),
+        "MILEAGE" => node["mileage"].as_i64().unwrap(),
+        _ => chrono::DateTime::parse_from_rfc3339(node["createdAt"].as_str().unwrap())
+            .unwrap()
+            .timestamp_micros(),
+    };
+    (k, node["id"].as_str().unwrap().to_string())
+}
+
+#[tokio::test]
+async fn every_ordering_pages_forward_and_backward_over_all_units_exactly_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    // 250 units with many equal keys, so the id tie-break matters.
+    let mutation = "mutation($i: CreateUnitInput!) { createUnit(input: $i) { id } }";
+    let mut pending = Vec::new();
+    for i in 0..250 {
+        let mut input = json!({ "vin": vin(), "make": "Ford", "model": "Focus",
+            "year": 2000 + (i % 7), "mileage": (i % 13) * 1000 });
+        if i % 3 != 0 {
+            input["isListed"] = json!(true);
+            input["listPrice"] = json!(format!("{}.50", 1000 + (i % 11) * 100));
+        }
+        pending.push(app.gql_as(&admin.access, mutation, json!({ "i": input })));
+        if pending.len() == 25 {
+            for r in futures_util::future::join_all(pending.drain(..)).await {
+                assert!(r["errors"].is_null(), "{r}");
+            }
+        }
+    }
+    for field in ["CREATED_AT", "PRICE", "YEAR", "MILEAGE"] {
+        for direction in ["ASC", "DESC"] {
+            let order = json!({ "field": field, "direction": direction });
+            // Forward, 40 at a time.
+            let mut forward: Vec<Value> = Vec::new();
+            let mut after = Value::Null;
+            loop {
+                let r = app
+                    .gql_as(
+                        &admin.access,
+                        PAGE,
+                        json!({ "o": order, "f": 40, "a": after }),
+                    )
+                    .await;
+                let page = &r["data"]["units"];
+                let edges = page["edges"].as_array().unwrap_or_else(|| panic!("{r}"));
+                forward.extend(edges.iter().map(|e| e["node"].clone()));
+                if page["pageInfo"]["hasNextPage"] != true {
+                    break;
+                }
+                after = page["pageInfo"]["endCursor"].clone();
+            }
+            assert_eq!(forward.len(), 250, "{field} {direction}");
+            let keys: Vec<(i64, String)> = forward.iter().map(|n| sort_key(n, field)).collect();
+            let mut sorted = keys.clone();
+            sorted.sort();
+            if direction == "DESC" {
+                sorted.reverse();
+            }
+            assert_eq!(keys, sorted, "{field} {direction} is in order");
+            let mut unique = keys.iter().map(|k| k.1.clone()).collect::<Vec<_>>();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(unique.len(), 250, "{field} {direction}: each once");
+
+            // Backward from the end, 33 at a time: the same sequence.
+            let mut backward: Vec<Value> = Vec::new();
+            let mut before = Value::Null;
+            loop {
+                let r = app
+                    .gql_as(
+                        &admin.access,
+                        PAGE,
+                        json!({ "o": order, "l": 33, "b": before }),
+                    )
+                    .await;
+                let page = &r["data"]["units"];
+                let edges = page["edges"].as_array().unwrap_or_else(|| panic!("{r}"));
+                let mut chunk: Vec<Value> = edges.iter().map(|e| e["node"].clone()).collect();
+                chunk.extend(backward);
+                backward = chunk;
+                if page["pageInfo"]["hasPreviousPage"] != true {
+                    break;
+                }
+                before = page["pageInfo"]["startCursor"].clone();
+            }
+            let ids = |v: &[Value]| v.iter().map(|n| n["id"].clone()).collect::<Vec<_>>();
+            assert_eq!(
+                ids(&backward),
+                ids(&forward),
+                "{field} {direction} backward"
+            );
+        }
+    }
+    // A cursor of one ordering is refused by another.
+    let r = app
+        .gql_as(
+            &admin.access,
+            PAGE,
+            json!({ "o": { "field": "YEAR", "direction": "ASC" }, "f": 1 }),
+        )
+        .await;
+    let cursor = r["data"]["units"]["pageInfo"]["endCursor"].clone();
+    let r = app
+        .gql_as(
+            &admin.access,
+            PAGE,
+            json!({ "o": { "field": "PRICE", "direction": "ASC" }, "a": cursor }),
+        )
+        .await;
+    assert_eq!((code(&r), field(&r)), ("BAD_USER_INPUT", "after"), "{r}");
+    // Page sizes over 100 are refused, not capped.
+    let r = app
+        .gql_as(
+            &admin.access,
+            "{ units(first: 500) { edges { cursor } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!((code(&r), field(&r)), ("BAD_USER_INPUT", "first"), "{r}");
+    let r = app
+        .gql_as(
+            &admin.access,
+            "{ units(last: 101) { edges { cursor } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!((code(&r), field(&r)), ("BAD_USER_INPUT", "last"), "{r}");
+    let r = app
+        .gql_as(
+            &admin.access,
+            "{ units(first: 100) { edges { cursor } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        r["data"]["units"]["edges"].as_array().map(Vec::len),
+        Some(100)
+    );
+}
+
+/// make, year, mileage, fuel, listed, price, sport trim, owned by the customer
+struct Row(&'static str, i64, i64, &'static str, bool, i64, bool, bool);
+
+#[tokio::test]
+async fn filters_combine_and_search_is_case_insensitive() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let owner = app.customer("filters@example.com").await;
+    let makes = [
+        ("Toyota", "Corolla"),
+        ("Honda", "Civic"),
+        ("Ford", "Ranger"),
+    ];
+    let fuels = ["GASOLINE", "DIESEL", "ELECTRIC"];
+    let mut rows = Vec::new();
+    for i in 0..30i64 {
+        let (make, model) = makes[(i % 3) as usize];
+        let listed = i % 2 == 0;
+        let input = json!({
+            "make": make, "model": model, "year": 2010 + i % 10, "mileage": i * 5000,
+            "fuelType": fuels[(i % 3) as usize], "trim": if i % 5 == 0 { "Sport Line" } else { "Base" },
+            "licensePlate": format!("AB-{i:03}"),
+            "isListed": listed, "listPrice": format!("{}", 5000 + i * 1000),
+            "ownerId": if i % 4 == 0 { Value::from(owner.id.clone()) } else { Value::Null },
+        });
+        app.create_unit(&admin.access, input).await;
+        rows.push(Row(
+            make,
+            2010 + i % 10,
+            i * 5000,
+            fuels[(i % 3) as usize],
+            listed,
+            5000 + i * 1000,
+            i % 5 == 0,
+            i % 4 == 0,
+        ));
+    }
+    let count = |filter: Value| {
+        let app = &app;
+        let token = admin.access.clone();
+        async move {
+            let r = app
+                .gql_as(&token, "query($f: UnitFilter) { units(filter: $f, first: 100) { totalCount edges { node { id } } } }", json!({ "f": filter }))
+                .await;
+            let total = r["data"]["units"]["totalCount"]
+                .as_i64()
+                .unwrap_or_else(|| panic!("{r}"));
+            assert_eq!(
+                total as usize,
+                r["data"]["units"]["edges"].as_array().unwrap().len()
+            );
+            total
+        }
+    };
+    let direct = |pred: &dyn Fn(&Row) -> bool| rows.iter().filter(|r| pred(r)).count() as i64;
+    assert_eq!(
+        count(json!({ "make": "toyota", "yearMin": 2012, "yearMax": 2017 })).await,
+        direct(&|r| r.0 == "Toyota" && (2012..=2017).contains(&r.1))
+    );
+    assert_eq!(
+        count(json!({ "isListed": true, "priceMin": "10000", "priceMax": "25000", "mileageMax": 100000 })).await,
+        direct(&|r| r.4 && (10000..=25000).contains(&r.5) && r.2 <= 100000)
+    );
+    assert_eq!(
+        count(json!({ "fuelTypes": ["DIESEL", "ELECTRIC"], "search": "SPORT" })).await,
+        direct(&|r| r.3 != "GASOLINE" && r.6)
+    );
+    assert_eq!(
+        count(json!({ "ownerId": owner.id, "statuses": ["ACTIVE"] })).await,
+        direct(&|r| r.7)
+    );
+    assert_eq!(
+        count(json!({ "search": "ab-01" })).await,
+        10,
+        "plate search"
+    );
+    assert_eq!(
+        count(json!({ "search": "100%" })).await,
+        0,
+        "wildcards are literal"
+    );
+    assert_eq!(
+        count(json!({ "search": "civ" })).await,
+        direct(&|r| r.0 == "Honda")
+    );
+}
