@@ -1,5 +1,6 @@
 //! The command line: `autohub [serve]`, `autohub migrate up|down|status`,
-//! `autohub create-admin`, `autohub export-schema`. Errors are one line and a non-zero exit.
+//! `autohub create-admin`, `autohub export-schema`, `autohub seed-demo`. Errors are one line and a
+//! non-zero exit.
 
 use clap::{Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
@@ -42,6 +43,9 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL).
     ExportSchema,
+    /// Fills an empty database with a demo dealership: staff, customers, 200 units with photos,
+    /// service histories and sales. Refuses a database that has users.
+    SeedDemo,
 }
 
 #[derive(Subcommand, Debug, Clone, Copy)]
@@ -66,6 +70,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
     match command {
         Command::Serve | Command::ExportSchema => serve(config).await,
         Command::Migrate { action } => migrate(config, action).await,
+        Command::SeedDemo => seed_demo(config).await,
         Command::CreateAdmin {
             email,
             first_name,
@@ -99,6 +104,23 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+async fn seed_demo(config: Config) -> Result<(), String> {
+    let state = AppState::new(config).await?;
+    let seeded = crate::demo::seed(&state).await?;
+    println!(
+        "Demo dealership created: {} units, {} photos, {} service records, {} sales.",
+        seeded.units, seeded.photos, seeded.records, seeded.sales
+    );
+    println!(
+        "Sign in with any of these (password {}):",
+        crate::demo::DEMO_PASSWORD
+    );
+    for (email, role) in &seeded.accounts {
+        println!("  {:<9} {email}", format!("{role:?}").to_uppercase());
+    }
+    Ok(())
 }
 
 async fn serve(config: Config) -> Result<(), String> {

@@ -12,6 +12,8 @@ pub mod cli;
 pub mod clock;
 /// Configuration read from the environment and validated at start.
 pub mod config;
+/// `autohub seed-demo`: a believable dealership to explore.
+pub mod demo;
 /// `AppError`, the one error type, and its mapping to `extensions.code`.
 pub mod error;
 /// Schema assembly, pagination, DataLoaders, operation metrics.

@@ -981,7 +981,9 @@ pub async fn create_admin(state: &AppState, account: NewAccount) -> AppResult<us
     create_active_account(state, account, Role::Admin).await
 }
 
-async fn create_active_account(
+/// An active, verified account of any role, made without sign-up (`create-admin`, `createStaff`,
+/// and the demo data).
+pub(crate) async fn create_active_account(
     state: &AppState,
     account: NewAccount,
     role: Role,

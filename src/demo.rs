@@ -1,0 +1,356 @@
+//! `autohub seed-demo`: a believable dealership for GraphiQL to explore. Everything goes through
+//! the services (the same rules as the API), photos are PNGs drawn at run time, and the random
+//! choices are seeded, so every run makes the same data. It refuses a database with users.
+
+use chrono::{Days, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rust_decimal::Decimal;
+use sea_orm::{EntityTrait, PaginatorTrait};
+use uuid::Uuid;
+
+use crate::accounts::entity::user;
+use crate::accounts::service::{create_active_account, NewAccount};
+use crate::accounts::Role;
+use crate::app::AppState;
+use crate::auth::viewer::Identity;
+use crate::auth::Viewer;
+use crate::error::AppError;
+use crate::media::Incoming;
+use crate::sales::entity::PaymentMethod;
+use crate::sales::service::{self as sales, NewSale, SaleDetails};
+use crate::units::entity::{BodyType, FuelType, Transmission};
+use crate::units::service::{self as units, NewUnit, UnitDetails};
+use crate::workshop::entity::ServiceStatus;
+use crate::workshop::service::{self as workshop, NewRecord, RecordDetails};
+
+/// The password of every demo account (printed at the end; this is demo data).
+pub const DEMO_PASSWORD: &str = "Demo-Drive-2026";
+
+pub const UNITS: usize = 200;
+
+const MODELS: &[(&str, &[&str], BodyType)] = &[
+    (
+        "Toyota",
+        &["Corolla", "Camry", "RAV4", "Hilux"],
+        BodyType::Sedan,
+    ),
+    ("Honda", &["Civic", "Accord", "CR-V"], BodyType::Sedan),
+    (
+        "Ford",
+        &["Focus", "Ranger", "Mustang", "Transit"],
+        BodyType::Pickup,
+    ),
+    (
+        "Volkswagen",
+        &["Golf", "Passat", "Tiguan"],
+        BodyType::Hatchback,
+    ),
+    ("BMW", &["3 Series", "X3", "X5"], BodyType::Suv),
+    ("Hyundai", &["Elantra", "Tucson", "Santa Fe"], BodyType::Suv),
+    ("Tesla", &["Model 3", "Model Y"], BodyType::Sedan),
+    ("Kia", &["Rio", "Sportage", "Sorento"], BodyType::Suv),
+];
+const COLORS: &[(&str, [u8; 3])] = &[
+    ("White", [235, 235, 235]),
+    ("Black", [30, 30, 35]),
+    ("Silver", [180, 185, 190]),
+    ("Blue", [40, 80, 170]),
+    ("Red", [170, 30, 35]),
+    ("Green", [40, 110, 70]),
+];
+const CUSTOMERS: &[(&str, &str)] = &[
+    ("Amara", "Okafor"),
+    ("Lars", "Berg"),
+    ("Priya", "Sharma"),
+    ("Mateo", "Rossi"),
+    ("Yuki", "Tanaka"),
+    ("Grace", "Mensah"),
+    ("Omar", "Haddad"),
+    ("Ingrid", "Larsen"),
+];
+const STAFF: &[(&str, &str, &str)] = &[
+    ("sales", "Sam", "Seller"),
+    ("service", "Tess", "Wrench"),
+    ("advisor", "Ade", "Balogun"),
+];
+const JOBS: &[&str] = &[
+    "Oil and filter change",
+    "Brake pads, front axle",
+    "Annual inspection",
+    "Tyre rotation and balance",
+    "Air-conditioning service",
+    "Timing belt replacement",
+    "Battery replacement",
+];
+
+pub struct Seeded {
+    pub accounts: Vec<(String, Role)>,
+    pub units: usize,
+    pub photos: usize,
+    pub records: usize,
+    pub sales: usize,
+}
+
+fn viewer_of(user: &user::Model) -> Viewer {
+    // The seeder acts as these users directly, without a session.
+    Viewer::User(Identity {
+        user_id: user.id,
+        role: user.role,
+        session_id: Uuid::nil(),
+    })
+}
+
+fn why(err: AppError) -> String {
+    format!("seed-demo: {}", err.message())
+}
+
+/// A PNG of `w`×`h`: sky above, the unit's colour below with a darker window band and two
+/// wheels, shaded per photo so each looks distinct. Flat areas keep the files small.
+pub fn demo_png(color: [u8; 3], variant: u8, w: u32, h: u32) -> Result<Vec<u8>, String> {
+    let mut pixels = Vec::with_capacity((w * h * 3) as usize);
+    let sky = [150 + variant * 20, 190, 225];
+    let body_top = h * 2 / 5;
+    let wheel = |x: u32, y: u32| {
+        let r = h / 8;
+        let cy = h * 4 / 5;
+        [w / 4, w * 3 / 4]
+            .iter()
+            .any(|cx| x.abs_diff(*cx).pow(2) + y.abs_diff(cy).pow(2) < r * r)
+    };
+    for y in 0..h {
+        for x in 0..w {
+            let px = if wheel(x, y) {
+                [25, 25, 28]
+            } else if y < body_top {
+                sky
+            } else if y < body_top + h / 8 && x > w / 5 && x < w * 4 / 5 {
+                color.map(|c| c / 2)
+            } else {
+                color
+            };
+            pixels.extend(px);
+        }
+    }
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, w, h);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
+        writer
+            .write_image_data(&pixels)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+
+fn vin(rng: &mut StdRng) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPRSTUVWXYZ0123456789";
+    (0..17)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+pub async fn seed(state: &AppState) -> Result<Seeded, String> {
+    let existing = user::Entity::find()
+        .count(&state.db)
+        .await
+        .map_err(|e| format!("seed-demo: cannot read the database: {e}"))?;
+    if existing > 0 {
+        return Err(format!(
+            "seed-demo: the database already has {existing} users; demo data goes into an empty database only"
+        ));
+    }
+    let mut rng = StdRng::seed_from_u64(2026);
+    let mut accounts = Vec::new();
+    let account = |local: &str, first: &str, last: &str| NewAccount {
+        email: format!("{local}@demo.autohub.local"),
+        password: DEMO_PASSWORD.into(),
+        first_name: first.into(),
+        last_name: last.into(),
+        phone: None,
+    };
+    let admin = create_active_account(state, account("admin", "Ada", "Admin"), Role::Admin)
+        .await
+        .map_err(why)?;
+    accounts.push((admin.email.clone(), Role::Admin));
+    let mut staff = Vec::new();
+    for (local, first, last) in STAFF {
+        let u = create_active_account(state, account(local, first, last), Role::Staff)
+            .await
+            .map_err(why)?;
+        accounts.push((u.email.clone(), Role::Staff));
+        staff.push(u);
+    }
+    let mut customers = Vec::new();
+    for (first, last) in CUSTOMERS {
+        let local = format!("{}.{}", first.to_lowercase(), last.to_lowercase());
+        let u = create_active_account(state, account(&local, first, last), Role::Customer)
+            .await
+            .map_err(why)?;
+        accounts.push((u.email.clone(), Role::Customer));
+        customers.push(u);
+    }
+    let admin_viewer = viewer_of(&admin);
+    let this_year = Utc::now()
+        .format("%Y")
+        .to_string()
+        .parse::<i32>()
+        .unwrap_or(2026);
+    let today = Utc::now().date_naive();
+    let (mut photos, mut records, mut sold) = (0, 0, 0);
+    // One picture per colour and variant, drawn once.
+    let mut pictures = std::collections::HashMap::new();
+
+    for i in 0..UNITS {
+        let (make, models, body) = MODELS[rng.gen_range(0..MODELS.len())];
+        let model = models[rng.gen_range(0..models.len())];
+        let (color, rgb) = COLORS[rng.gen_range(0..COLORS.len())];
+        // A third belong to customers; the rest is stock, most of it listed.
+        let owner = (i % 3 == 0).then(|| &customers[i % customers.len()]);
+        let listed = owner.is_none() && rng.gen_bool(0.8);
+        let year = rng.gen_range(this_year - 12..=this_year);
+        let fuel = match make {
+            "Tesla" => FuelType::Electric,
+            "Toyota" if rng.gen_bool(0.3) => FuelType::Hybrid,
+            _ if rng.gen_bool(0.25) => FuelType::Diesel,
+            _ => FuelType::Gasoline,
+        };
+        let details = UnitDetails {
+            make: Some(make.into()),
+            model: Some(model.into()),
+            trim: Some(["Base", "SE", "Sport", "Limited"][rng.gen_range(0..4)].into()),
+            year: Some(year),
+            mileage: Some(rng.gen_range(0..20_000) * (this_year - year + 1)),
+            fuel_type: Some(fuel),
+            body_type: Some(body),
+            transmission: Some(if rng.gen_bool(0.8) {
+                Transmission::Automatic
+            } else {
+                Transmission::Manual
+            }),
+            color: Some(color.into()),
+            license_plate: Some(format!("AH-{:04}", 1000 + i)),
+            location: Some(["Main lot", "North branch", "Showroom"][i % 3].into()),
+            purchase_date: owner.map(|_| today - Days::new(rng.gen_range(30..2000))),
+            is_listed: Some(listed),
+            list_price: listed
+                .then(|| Decimal::new(rng.gen_range(600..9000) * 500, 2) * Decimal::from(10)),
+            notes: None,
+        };
+        let creator = owner.map_or(admin_viewer.clone(), viewer_of);
+        let unit = units::create_unit(
+            state,
+            &creator,
+            NewUnit {
+                vin: vin(&mut rng),
+                details,
+                owner_id: None,
+            },
+        )
+        .await
+        .map_err(why)?;
+        for variant in 0..rng.gen_range(1..=3u8) {
+            let bytes = match pictures.get(&(color, variant)) {
+                Some(bytes) => Vec::clone(bytes),
+                None => {
+                    let bytes = demo_png(rgb, variant, 320, 200)?;
+                    pictures.insert((color, variant), bytes.clone());
+                    bytes
+                }
+            };
+            let file = Incoming {
+                file_name: format!("{make}-{model}-{variant}.png"),
+                bytes,
+            };
+            let alt = Some(format!("{color} {year} {make} {model}"));
+            units::add_photo(state, &admin_viewer, unit.id, file, alt)
+                .await
+                .map_err(why)?;
+            photos += 1;
+        }
+        // Customers' cars have a workshop history.
+        if owner.is_some() {
+            let technician = &staff[1 + i % 2];
+            for (n, job) in JOBS
+                .iter()
+                .skip(i % JOBS.len())
+                .take(rng.gen_range(1..=3))
+                .enumerate()
+            {
+                let record = workshop::create_record(
+                    state,
+                    &admin_viewer,
+                    NewRecord {
+                        unit_id: unit.id,
+                        details: RecordDetails {
+                            description: Some((*job).into()),
+                            location: Some("Main workshop".into()),
+                            scheduled_for: Some(today + Days::new(rng.gen_range(1..30))),
+                            cost: Some(Decimal::new(rng.gen_range(80..900) * 100, 2)),
+                            technician_id: Some(technician.id),
+                            notes: None,
+                        },
+                        is_past_history: false,
+                        completed_at: None,
+                    },
+                )
+                .await
+                .map_err(why)?;
+                records += 1;
+                // The oldest jobs are done; the newest one may be waiting or cancelled.
+                let path: &[ServiceStatus] = match (n, rng.gen_range(0..4)) {
+                    (0, _) => &[ServiceStatus::InProgress, ServiceStatus::Completed],
+                    (_, 0) => &[ServiceStatus::Cancelled],
+                    (_, 1) => &[],
+                    _ => &[ServiceStatus::InProgress, ServiceStatus::Completed],
+                };
+                for status in path {
+                    workshop::set_status(state, &viewer_of(technician), record.id, *status)
+                        .await
+                        .map_err(why)?;
+                }
+            }
+        } else if i % 10 == 1 {
+            // Some stock was sold in the last six months.
+            let seller = &staff[0];
+            let buyer = &customers[(i / 10) % customers.len()];
+            let price = Decimal::new(rng.gen_range(600..9000) * 500, 2) * Decimal::from(10);
+            sales::record_sale(
+                state,
+                &viewer_of(seller),
+                NewSale {
+                    unit_id: unit.id,
+                    salesperson_id: None,
+                    details: SaleDetails {
+                        price: Some(price),
+                        sold_on: Some(today - Days::new(rng.gen_range(0..180))),
+                        buyer_name: Some(format!("{} {}", buyer.first_name, buyer.last_name)),
+                        buyer_email: Some(buyer.email.clone()),
+                        buyer_phone: None,
+                        buyer_id: Some(buyer.id),
+                        payment_method: Some(
+                            [
+                                PaymentMethod::Financing,
+                                PaymentMethod::BankTransfer,
+                                PaymentMethod::Card,
+                            ][i % 3],
+                        ),
+                        notes: None,
+                    },
+                },
+            )
+            .await
+            .map_err(why)?;
+            sold += 1;
+        }
+    }
+    Ok(Seeded {
+        accounts,
+        units: UNITS,
+        photos,
+        records,
+        sales: sold,
+    })
+}

@@ -1,0 +1,58 @@
+//! `autohub seed-demo` fills an empty database with a dealership GraphiQL can explore, and
+//! refuses a database that has users.
+
+use serde_json::json;
+
+use crate::common::{actor, TestApp};
+
+#[tokio::test]
+async fn seed_demo_fills_an_empty_database_once() {
+    let app = TestApp::spawn().await;
+    let media = app.dir.join("media").display().to_string();
+    let output = app
+        .cli(&["seed-demo"], &[("MEDIA_DIR", media.as_str())])
+        .await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("200 units"), "{stdout}");
+    assert!(stdout.contains("admin@demo.autohub.local"), "{stdout}");
+
+    let r = app
+        .login("admin@demo.autohub.local", autohub::demo::DEMO_PASSWORD)
+        .await;
+    let admin = actor("admin", &r["data"]["login"]);
+    let r = app
+        .gql_as(&admin.access, "{ units(first: 1, filter: { isListed: true }) { totalCount edges { node { primaryPhoto { url } } } } all: units { totalCount } sales { totalCount } serviceRecords(filter: { statuses: [COMPLETED] }) { totalCount } staff { totalCount } }", json!({}))
+        .await;
+    let d = &r["data"];
+    assert_eq!(d["all"]["totalCount"], 200, "{r}");
+    assert!(d["units"]["totalCount"].as_i64().unwrap() > 50, "{r}");
+    assert!(d["sales"]["totalCount"].as_i64().unwrap() > 5, "{r}");
+    assert!(
+        d["serviceRecords"]["totalCount"].as_i64().unwrap() > 20,
+        "{r}"
+    );
+    assert_eq!(d["staff"]["totalCount"], 4);
+    let url = d["units"]["edges"][0]["node"]["primaryPhoto"]["url"]
+        .as_str()
+        .unwrap();
+    let response = app
+        .client
+        .get(url.replace("http://autohub.test", &app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.bytes().await.unwrap().starts_with(b"\x89PNG"));
+
+    let again = app
+        .cli(&["seed-demo"], &[("MEDIA_DIR", media.as_str())])
+        .await;
+    assert_eq!(again.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(stderr.contains("already has"), "{stderr}");
+}
