@@ -115,6 +115,8 @@ pub struct Config {
     pub otp: OtpSettings,
     pub login_throttle: LoginThrottle,
     pub password_hash_concurrency: usize,
+    /// How long a DataLoader gathers keys before it runs its batch.
+    pub dataloader_delay: Duration,
     pub referral_reward_points: i32,
     pub uploads: UploadLimits,
     /// Commission on dealership sales, in basis points of the price (200 = 2%).
@@ -336,6 +338,7 @@ impl Config {
                 window: vars.seconds("LOGIN_WINDOW_SECONDS", 15 * 60)?,
             },
             password_hash_concurrency: vars.positive("PASSWORD_HASH_CONCURRENCY", cores)?,
+            dataloader_delay: Duration::from_millis(vars.parse("DATALOADER_DELAY_MS", 1)?),
             referral_reward_points: vars.parse("REFERRAL_REWARD_POINTS", 500)?,
             uploads: UploadLimits {
                 max_file_bytes: vars.positive("UPLOAD_MAX_FILE_BYTES", 10 * 1024 * 1024)?,

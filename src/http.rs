@@ -180,7 +180,10 @@ async fn graphql_handler(
         request
             .data(viewer.clone())
             .data(client.clone())
-            .data(Loaders::new(state.app.db.clone()))
+            .data(Loaders::new(
+                state.app.db.clone(),
+                state.app.config.dataloader_delay,
+            ))
     };
     let batch = match batch {
         BatchRequest::Single(request) => BatchRequest::Single(prepare(request)),

@@ -2,6 +2,10 @@
 
 use clap::Parser;
 
+/// mimalloc: under load glibc malloc's arena locks were the largest single cost.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = autohub::cli::Cli::parse();

@@ -10,7 +10,9 @@ const NESTED: &str = "query($n: Int!) { units(first: $n) { edges { node { owner 
 
 #[tokio::test]
 async fn the_nested_units_query_runs_the_same_statements_for_5_and_50_units() {
-    let app = TestApp::spawn().await;
+    // A wide batching window: a debug build can take longer than the default 1 ms to resolve
+    // 50 nodes, and a batch cut short would add a statement that says nothing about N+1.
+    let app = TestApp::spawn_with(&[("DATALOADER_DELAY_MS", "25")]).await;
     let admin = app.admin().await;
     let staff = app.staff(&admin).await;
     let owner = app.customer("nested@example.com").await;
@@ -42,28 +44,33 @@ async fn the_nested_units_query_runs_the_same_statements_for_5_and_50_units() {
     app.gql_as(&admin.access, "{ me { id } }", json!({})).await;
     let mut counts = Vec::new();
     for n in [5, 50] {
-        let before = app.state.metrics.statements();
-        let r = app.gql_as(&admin.access, NESTED, json!({ "n": n })).await;
-        let after = app.state.metrics.statements();
-        let edges = r["data"]["units"]["edges"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{r}"));
-        assert_eq!(edges.len(), n);
-        assert!(edges
-            .iter()
-            .all(|e| e["node"]["owner"]["id"] == owner.id.as_str()
-                && e["node"]["primaryPhoto"]["url"].is_string()
-                && e["node"]["serviceRecords"]["edges"][0]["node"]["technician"]["id"]
-                    == staff.id.as_str()));
-        assert!(edges
-            .iter()
-            .any(|e| e["node"]["sale"]["salesperson"]["id"] == staff.id.as_str()));
-        counts.push(after - before);
+        // The fewest of three runs, should a batch still be cut short on a loaded machine.
+        let mut fewest = u64::MAX;
+        for _ in 0..3 {
+            let before = app.state.metrics.statements();
+            let r = app.gql_as(&admin.access, NESTED, json!({ "n": n })).await;
+            let after = app.state.metrics.statements();
+            let edges = r["data"]["units"]["edges"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{r}"));
+            assert_eq!(edges.len(), n);
+            assert!(edges
+                .iter()
+                .all(|e| e["node"]["owner"]["id"] == owner.id.as_str()
+                    && e["node"]["primaryPhoto"]["url"].is_string()
+                    && e["node"]["serviceRecords"]["edges"][0]["node"]["technician"]["id"]
+                        == staff.id.as_str()));
+            assert!(edges
+                .iter()
+                .any(|e| e["node"]["sale"]["salesperson"]["id"] == staff.id.as_str()));
+            fewest = fewest.min(after - before);
+        }
+        counts.push(fewest);
     }
     assert_eq!(
         counts[0], counts[1],
         "statements for 5 and 50 units: {counts:?}"
     );
-    // session check + page + owners + photos + records + sales + salespeople/technicians
-    assert!(counts[0] <= 9, "{counts:?}");
+    // session check, page, owners, photos, records, sales, salespeople, technicians
+    assert_eq!(counts[0], 8, "{counts:?}");
 }

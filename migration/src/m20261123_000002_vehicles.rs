@@ -35,6 +35,7 @@ enum Units {
     Status,
     IsListed,
     ListPriceCents,
+    PriceSort,
     Notes,
     OwnerId,
     CreatedAt,
@@ -141,6 +142,10 @@ impl MigrationTrait for Migration {
                     .col(string_len(Units::Status, 16))
                     .col(boolean(Units::IsListed).default(false))
                     .col(big_integer_null(Units::ListPriceCents))
+                    // The PRICE ordering's key: the price, or -1 without one. A plain column, not an
+                    // expression index: SQLite re-prepares every statement on a table with an
+                    // expression index whose parameters it compares against the indexed expression.
+                    .col(big_integer(Units::PriceSort).default(-1))
                     .col(string_len_null(Units::Notes, 2000))
                     .col(uuid_null(Units::OwnerId))
                     .col(timestamp_with_time_zone(Units::CreatedAt))
@@ -184,15 +189,6 @@ impl MigrationTrait for Migration {
         ] {
             manager.create_index(statement).await?;
         }
-        // PRICE orders by the price with "no price" first (as -1): an expression index, written
-        // the same way on both databases.
-        manager
-            .get_connection()
-            .execute_unprepared(
-                "CREATE INDEX idx_units_price ON units ((COALESCE(list_price_cents, -1)), id)",
-            )
-            .await?;
-
         manager
             .create_table(
                 Table::create()

@@ -329,10 +329,14 @@ pub async fn live_identity(
     let ended =
         || AppError::Unauthenticated("Your session has ended. Please sign in again.".into());
     let now = clock::now();
+    // Every signed-in request runs this: `all` on the primary key rather than `one`, whose
+    // `LIMIT ?` makes SQLite re-prepare the statement on each run (see `paging::fetch`).
     let (session, user) = session::Entity::find_by_id(session_id)
         .find_also_related(user::Entity)
-        .one(&state.db)
+        .all(&state.db)
         .await?
+        .into_iter()
+        .next()
         .ok_or_else(ended)?;
     let user = user.ok_or_else(ended)?;
     if session.user_id != user_id

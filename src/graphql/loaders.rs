@@ -17,8 +17,15 @@ use crate::workshop::entity::service_record;
 use crate::workshop::service as workshop;
 
 pub struct Loaders {
-    /// Users by id: owner, technician, salesperson, buyer, createdBy, referrer…
+    /// Users by id: buyer, createdBy, referrer…
     pub users: DataLoader<UserLoader>,
+    /// Users again, one loader per relation that nested pages reach at different moments
+    /// (owners with the page, technicians after the records, salespeople after the sales): each
+    /// batch then holds exactly the keys one level produced, so a query's statement count does
+    /// not depend on which level finishes first.
+    pub owners: DataLoader<UserLoader>,
+    pub technicians: DataLoader<UserLoader>,
+    pub salespeople: DataLoader<UserLoader>,
     /// Units by id: the unit of a service record or a sale.
     pub units: DataLoader<UnitLoader>,
     /// A unit's photos in order (also gives its primary photo).
@@ -30,13 +37,19 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    pub fn new(db: DatabaseConnection) -> Self {
+    /// `delay`: how long each loader gathers keys before it runs its batch.
+    pub fn new(db: DatabaseConnection, delay: std::time::Duration) -> Self {
+        let users = || DataLoader::new(UserLoader { db: db.clone() }, tokio::spawn).delay(delay);
         Self {
-            users: DataLoader::new(UserLoader { db: db.clone() }, tokio::spawn),
-            units: DataLoader::new(UnitLoader { db: db.clone() }, tokio::spawn),
-            photos: DataLoader::new(PhotosLoader { db: db.clone() }, tokio::spawn),
-            unit_records: DataLoader::new(UnitRecordsLoader { db: db.clone() }, tokio::spawn),
-            unit_sale: DataLoader::new(UnitSaleLoader { db }, tokio::spawn),
+            users: users(),
+            owners: users(),
+            technicians: users(),
+            salespeople: users(),
+            units: DataLoader::new(UnitLoader { db: db.clone() }, tokio::spawn).delay(delay),
+            photos: DataLoader::new(PhotosLoader { db: db.clone() }, tokio::spawn).delay(delay),
+            unit_records: DataLoader::new(UnitRecordsLoader { db: db.clone() }, tokio::spawn)
+                .delay(delay),
+            unit_sale: DataLoader::new(UnitSaleLoader { db }, tokio::spawn).delay(delay),
         }
     }
 }

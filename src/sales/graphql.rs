@@ -8,19 +8,21 @@ use super::entity::{sale, PaymentMethod};
 use super::service::{self, NewSale, Period as ServicePeriod, SaleDetails, SaleFilter as Filter};
 use crate::accounts::graphql::User;
 use crate::error::AppError;
+use crate::graphql::loaders::UserLoader;
 use crate::graphql::pagination::{self, Page};
 use crate::graphql::{loaders, parse_id, state, to_id, viewer};
 use crate::money;
 use crate::paging::PageArgs;
 use crate::units::graphql::Unit;
+use async_graphql::dataloader::DataLoader;
 
 pub struct Sale(pub sale::Model);
 
-async fn user_of(ctx: &Context<'_>, id: Option<uuid::Uuid>) -> Result<Option<User>> {
+async fn user_of(loader: &DataLoader<UserLoader>, id: Option<uuid::Uuid>) -> Result<Option<User>> {
     let Some(id) = id else {
         return Ok(None);
     };
-    Ok(loaders(ctx)?.users.load_one(id).await?.map(User::new))
+    Ok(loader.load_one(id).await?.map(User::new))
 }
 
 /// A recorded sale of a unit: a dealership sale by staff, or a customer's private sale.
@@ -61,7 +63,7 @@ impl Sale {
     }
     /// The buyer's account, when they have one.
     async fn buyer(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        user_of(ctx, self.0.buyer_id).await
+        user_of(&loaders(ctx)?.users, self.0.buyer_id).await
     }
     /// How the buyer paid.
     async fn payment_method(&self) -> PaymentMethod {
@@ -73,7 +75,7 @@ impl Sale {
     }
     /// The staff member credited with the sale; null for a private sale.
     async fn salesperson(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        user_of(ctx, self.0.salesperson_id).await
+        user_of(&loaders(ctx)?.salespeople, self.0.salesperson_id).await
     }
     /// Commission rate kept from the time of the sale (0.02 = 2%); null for a private sale.
     async fn commission_rate(&self) -> Option<Decimal> {
@@ -87,7 +89,7 @@ impl Sale {
     }
     /// Who recorded it.
     async fn created_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        user_of(ctx, Some(self.0.created_by)).await
+        user_of(&loaders(ctx)?.users, Some(self.0.created_by)).await
     }
     /// When it was recorded.
     async fn created_at(&self) -> DateTime<Utc> {

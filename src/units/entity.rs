@@ -125,6 +125,8 @@ pub mod unit {
         pub status: UnitStatus,
         pub is_listed: bool,
         pub list_price_cents: Option<i64>,
+        /// The PRICE ordering's key: `list_price_cents`, or -1 without a price.
+        pub price_sort: i64,
         pub notes: Option<String>,
         pub owner_id: Option<Uuid>,
         pub created_at: DateTimeUtc,

@@ -100,7 +100,7 @@ impl Unit {
         let Some(owner) = self.0.owner_id else {
             return Ok(None);
         };
-        Ok(loaders(ctx)?.users.load_one(owner).await?.map(User::new))
+        Ok(loaders(ctx)?.owners.load_one(owner).await?.map(User::new))
     }
     /// Photos in their order.
     async fn photos(&self, ctx: &Context<'_>) -> Result<Vec<UnitPhoto>> {

@@ -68,9 +68,12 @@ pub async fn visible_unit(
     id: Uuid,
 ) -> AppResult<unit::Model> {
     let audience = audience(viewer)?;
+    // `all` on the primary key, not `one`: see `paging::fetch` on SQLite and `LIMIT ?`.
     unit::Entity::find_by_id(id)
-        .one(db)
+        .all(db)
         .await?
+        .into_iter()
+        .next()
         .filter(|u| may_see(&audience, u))
         .ok_or_else(|| AppError::not_found("Unit"))
 }
@@ -136,12 +139,8 @@ pub fn unit_sort(field: UnitOrderField, descending: bool) -> Sort {
     let col = |c: unit::Column| Expr::col((unit::Entity, c));
     let (name, key, kind) = match field {
         UnitOrderField::CreatedAt => ("CREATED_AT", col(unit::Column::CreatedAt), KeyKind::Time),
-        // Units without a price sort as -1, first ascending: the expression `idx_units_price` indexes.
-        UnitOrderField::Price => (
-            "PRICE",
-            Expr::cust("COALESCE(list_price_cents, -1)"),
-            KeyKind::Int,
-        ),
+        // Units without a price sort as -1, first ascending (`price_sort`, kept by `apply`).
+        UnitOrderField::Price => ("PRICE", col(unit::Column::PriceSort), KeyKind::Int),
         UnitOrderField::Year => ("YEAR", col(unit::Column::Year), KeyKind::Int),
         UnitOrderField::Mileage => ("MILEAGE", col(unit::Column::Mileage), KeyKind::Int),
     };
@@ -158,7 +157,7 @@ pub fn unit_sort(field: UnitOrderField, descending: bool) -> Sort {
 fn unit_key(field: UnitOrderField, u: &unit::Model) -> (i64, Uuid) {
     let key = match field {
         UnitOrderField::CreatedAt => paging::time_key(u.created_at),
-        UnitOrderField::Price => u.list_price_cents.unwrap_or(-1),
+        UnitOrderField::Price => u.price_sort,
         UnitOrderField::Year => i64::from(u.year),
         UnitOrderField::Mileage => i64::from(u.mileage),
     };
@@ -362,6 +361,7 @@ fn apply(unit: &mut unit::Model, d: &UnitDetails) -> AppResult<()> {
     if let Some(v) = &d.notes {
         unit.notes = input::optional("notes", Some(v), 2000)?;
     }
+    unit.price_sort = unit.list_price_cents.unwrap_or(-1);
     if unit.is_listed && unit.list_price_cents.is_none_or(|p| p <= 0) {
         return Err(AppError::bad_input(
             "listPrice",
@@ -431,6 +431,7 @@ pub async fn create_unit(
         status: UnitStatus::Active,
         is_listed: false,
         list_price_cents: None,
+        price_sort: -1,
         notes: None,
         owner_id,
         created_at: now,

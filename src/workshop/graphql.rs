@@ -65,7 +65,7 @@ impl ServiceRecord {
         let Some(id) = self.0.technician_id else {
             return Ok(None);
         };
-        Ok(loaders(ctx)?.users.load_one(id).await?.map(User::new))
+        Ok(loaders(ctx)?.technicians.load_one(id).await?.map(User::new))
     }
     /// Free notes.
     async fn notes(&self) -> Option<&str> {
