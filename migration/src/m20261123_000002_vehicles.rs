@@ -142,9 +142,9 @@ impl MigrationTrait for Migration {
                     .col(string_len(Units::Status, 16))
                     .col(boolean(Units::IsListed).default(false))
                     .col(big_integer_null(Units::ListPriceCents))
-                    // The PRICE ordering's key: the price, or -1 without one. A plain column, not an
-                    // expression index: SQLite re-prepares every statement on a table with an
-                    // expression index whose parameters it compares against the indexed expression.
+                    // The PRICE ordering's key: the price, or -1 without one, kept by the service.
+                    // A plain indexed column orders and pages the same way on both databases,
+                    // where COALESCE(list_price_cents, -1) would need an expression index.
                     .col(big_integer(Units::PriceSort).default(-1))
                     .col(string_len_null(Units::Notes, 2000))
                     .col(uuid_null(Units::OwnerId))
