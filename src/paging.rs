@@ -9,10 +9,10 @@
 
 use base64::Engine;
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Order, Value};
+use sea_orm::sea_query::{Expr, ExprTrait, Order, SelectStatement, Value};
 use sea_orm::{
-    ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Select, Statement,
+    ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, Statement,
 };
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use uuid::Uuid;
@@ -214,6 +214,28 @@ impl Sort {
         window: &Window,
         key_of: impl Fn(&E::Model) -> (i64, Uuid),
     ) -> AppResult<Slice<E::Model>> {
+        self.fetch_with(
+            db,
+            select,
+            window,
+            |_| {},
+            |row| E::Model::from_query_result(row, ""),
+            key_of,
+        )
+        .await
+    }
+
+    /// `fetch`, with the statement extended (joins, more columns) and each row decoded by the
+    /// caller: related rows can come with the page in the same statement.
+    pub async fn fetch_with<E: EntityTrait, R>(
+        &self,
+        db: &impl ConnectionTrait,
+        select: Select<E>,
+        window: &Window,
+        extend: impl FnOnce(&mut SelectStatement),
+        decode: impl Fn(&QueryResult) -> Result<R, DbErr>,
+        key_of: impl Fn(&R) -> (i64, Uuid),
+    ) -> AppResult<Slice<R>> {
         let mut select = select;
         if let Some(after) = &window.after {
             select = select.filter(self.past(after, true));
@@ -224,14 +246,19 @@ impl Sort {
         // A backward page reads the ordering in reverse from its end, then turns the rows round.
         let descending = self.descending != window.backward;
         let order = if descending { Order::Desc } else { Order::Asc };
-        let select = select
+        let mut query = select
             .order_by(self.key.clone(), order.clone())
             .order_by(self.id.clone(), order)
-            .limit(window.limit + 1);
-        let mut rows = E::find()
-            .from_raw_sql(literal_limit(select.build(db.get_database_backend())))
-            .all(db)
-            .await?;
+            .limit(window.limit + 1)
+            .into_query();
+        extend(&mut query);
+        let statement = literal_limit(db.get_database_backend().build(&query));
+        let mut rows = db
+            .query_all_raw(statement)
+            .await?
+            .iter()
+            .map(&decode)
+            .collect::<Result<Vec<R>, DbErr>>()?;
         let more = rows.len() as u64 > window.limit;
         rows.truncate(window.limit as usize);
         if window.backward {

@@ -151,6 +151,29 @@ async fn photos_are_checked_ordered_with_one_primary_and_served() {
         "the deleted photo's file is gone"
     );
 
+    // The units page reads owner and primary photo with the page: the same answers.
+    let bare = app.create_unit(&owner.access, json!({})).await;
+    let r = app
+        .gql_as(
+            &owner.access,
+            "{ units { edges { node { id owner { id } primaryPhoto { id } } } } }",
+            json!({}),
+        )
+        .await;
+    let edges = r["data"]["units"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r}"));
+    let node = |id: &str| {
+        edges
+            .iter()
+            .find(|e| e["node"]["id"] == id)
+            .map(|e| e["node"].clone())
+    };
+    let with_photos = node(&unit).unwrap();
+    assert_eq!(with_photos["primaryPhoto"]["id"], ids[2].as_str(), "{r}");
+    assert_eq!(with_photos["owner"]["id"], owner.id.as_str());
+    assert!(node(&bare).unwrap()["primaryPhoto"].is_null(), "{r}");
+
     // Another customer can neither add nor see.
     let other = app.customer("other@example.com").await;
     let (_, r) = app

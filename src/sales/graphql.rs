@@ -38,7 +38,7 @@ impl Sale {
             .units
             .load_one(self.0.unit_id)
             .await?
-            .map(Unit)
+            .map(Unit::new)
             .ok_or_else(|| AppError::not_found("Unit").into())
     }
     /// Price paid.

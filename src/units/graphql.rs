@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use super::entity::{unit, unit_photo, BodyType, FuelType, Transmission, UnitStatus};
-use super::service::{self, NewUnit, UnitChanges, UnitDetails, UnitOrderField as Field};
+use super::service::{self, NewUnit, Preloaded, UnitChanges, UnitDetails, UnitOrderField as Field};
 use crate::accounts::graphql::User;
 use crate::graphql::pagination::{self, OrderDirection, Page};
 use crate::graphql::{loaders, parse_id, read_upload, state, to_id, viewer};
@@ -17,7 +17,14 @@ use crate::sales::service as sales;
 use crate::workshop::graphql::ServiceRecord;
 use crate::workshop::service as workshop;
 
-pub struct Unit(pub unit::Model);
+/// A unit, with its owner and primary photo when they were read with it (the units page).
+pub struct Unit(pub unit::Model, pub Option<Preloaded>);
+
+impl Unit {
+    pub fn new(model: unit::Model) -> Self {
+        Self(model, None)
+    }
+}
 
 /// A vehicle: a customer's own, or the dealership's stock. Customers see their own units and
 /// listed ones; staff see all.
@@ -100,6 +107,9 @@ impl Unit {
         let Some(owner) = self.0.owner_id else {
             return Ok(None);
         };
+        if let Some(preloaded) = &self.1 {
+            return Ok(preloaded.owner.clone().map(User::new));
+        }
         Ok(loaders(ctx)?.owners.load_one(owner).await?.map(User::new))
     }
     /// Photos in their order.
@@ -113,6 +123,10 @@ impl Unit {
     }
     /// The photo shown first; null when there are none.
     async fn primary_photo(&self, ctx: &Context<'_>) -> Result<Option<UnitPhoto>> {
+        if let Some(preloaded) = &self.1 {
+            let photo = preloaded.primary_photo.clone();
+            return Ok(photo.map(|p| UnitPhoto::new(p, self.0.is_listed)));
+        }
         let photos = loaders(ctx)?.photos.load_one(self.0.id).await?;
         Ok(photos
             .unwrap_or_default()
@@ -351,7 +365,7 @@ impl UnitsQuery {
         let id = parse_id("id", &id)?;
         Ok(service::unit(state(ctx)?, viewer(ctx)?, id)
             .await?
-            .map(Unit))
+            .map(Unit::new))
     }
 
     /// Units the viewer sees (staff: all; customers: their own and listed ones; anyone: listed
@@ -403,6 +417,9 @@ impl UnitsQuery {
             last,
             before,
         };
+        // Owner and primary photo, when asked for, come with the page in one statement.
+        let node = ctx.look_ahead().field("edges").field("node");
+        let preload = node.field("owner").exists() || node.field("primaryPhoto").exists();
         let (slice, total) = service::list_units(
             state(ctx)?,
             viewer(ctx)?,
@@ -410,9 +427,12 @@ impl UnitsQuery {
             order,
             &args,
             pagination::wants_total(ctx),
+            preload,
         )
         .await?;
-        Ok(pagination::connection(slice, total, Unit))
+        Ok(pagination::connection(slice, total, |(unit, preloaded)| {
+            Unit(unit, preloaded)
+        }))
     }
 }
 
@@ -452,7 +472,7 @@ impl UnitsMutation {
                 .map(|id| parse_id("ownerId", id))
                 .transpose()?,
         };
-        Ok(Unit(
+        Ok(Unit::new(
             service::create_unit(state(ctx)?, viewer(ctx)?, new).await?,
         ))
     }
@@ -480,7 +500,7 @@ impl UnitsMutation {
             },
             status: input.status,
         };
-        Ok(Unit(
+        Ok(Unit::new(
             service::update_unit(state(ctx)?, viewer(ctx)?, id, changes).await?,
         ))
     }
@@ -509,7 +529,7 @@ impl UnitsMutation {
     /// Makes a photo the unit's primary one.
     async fn set_primary_unit_photo(&self, ctx: &Context<'_>, photo_id: ID) -> Result<Unit> {
         let photo_id = parse_id("photoId", &photo_id)?;
-        Ok(Unit(
+        Ok(Unit::new(
             service::set_primary_photo(state(ctx)?, viewer(ctx)?, photo_id).await?,
         ))
     }
@@ -526,7 +546,7 @@ impl UnitsMutation {
             .iter()
             .map(|id| parse_id("photoIds", id))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Unit(
+        Ok(Unit::new(
             service::reorder_photos(state(ctx)?, viewer(ctx)?, unit_id, photo_ids).await?,
         ))
     }
@@ -534,7 +554,7 @@ impl UnitsMutation {
     /// Deletes a photo; if it was primary, the next one in order becomes primary.
     async fn delete_unit_photo(&self, ctx: &Context<'_>, photo_id: ID) -> Result<Unit> {
         let photo_id = parse_id("photoId", &photo_id)?;
-        Ok(Unit(
+        Ok(Unit::new(
             service::delete_photo(state(ctx)?, viewer(ctx)?, photo_id).await?,
         ))
     }

@@ -251,8 +251,52 @@ fn filtered(audience: &Audience, filter: &UnitFilter) -> AppResult<Select<unit::
     Ok(q)
 }
 
+/// A unit's owner and primary photo, read with the page when the client asks for them.
+#[derive(Clone, Debug)]
+pub struct Preloaded {
+    pub owner: Option<user::Model>,
+    pub primary_photo: Option<unit_photo::Model>,
+}
+
+/// Adds the owner (columns `o_*`) and the primary photo (`p_*`) to a units query, LEFT JOINed.
+fn join_owner_and_primary_photo(query: &mut sea_orm::sea_query::SelectStatement) {
+    use sea_orm::sea_query::{Alias, JoinType};
+    use sea_orm::{Iden, IdenStatic, Iterable};
+    query.join(
+        JoinType::LeftJoin,
+        user::Entity,
+        Expr::col((user::Entity, user::Column::Id)).equals((unit::Entity, unit::Column::OwnerId)),
+    );
+    // The primary flag as a bare column, not `= ?`: a bound value compared against the partial
+    // index's condition would make SQLite re-prepare the statement on every run.
+    query.join(
+        JoinType::LeftJoin,
+        unit_photo::Entity,
+        Expr::col((unit_photo::Entity, unit_photo::Column::UnitId))
+            .equals((unit::Entity, unit::Column::Id))
+            .and(Expr::col((
+                unit_photo::Entity,
+                unit_photo::Column::IsPrimary,
+            ))),
+    );
+    for col in user::Column::iter() {
+        query.expr_as(
+            Expr::col((user::Entity, col)),
+            Alias::new(format!("o_{}", col.as_str())),
+        );
+    }
+    for col in unit_photo::Column::iter() {
+        query.expr_as(
+            Expr::col((unit_photo::Entity, col)),
+            Alias::new(format!("p_{}", col.to_string())),
+        );
+    }
+}
+
 /// A page of the units the viewer sees, filtered (all conditions hold) and ordered, with the
-/// count of all matches when `with_total`.
+/// count of all matches when `with_total`; with `preload`, each unit's owner and primary photo
+/// come in the same statement as the page.
+#[allow(clippy::too_many_arguments)]
 pub async fn list_units(
     state: &AppState,
     viewer: &Viewer,
@@ -260,13 +304,37 @@ pub async fn list_units(
     order: (UnitOrderField, bool),
     args: &PageArgs,
     with_total: bool,
-) -> AppResult<(Slice<unit::Model>, Option<u64>)> {
+    preload: bool,
+) -> AppResult<(Slice<(unit::Model, Option<Preloaded>)>, Option<u64>)> {
+    use sea_orm::FromQueryResult;
     let audience = audience(viewer)?;
     let sort = unit_sort(order.0, order.1);
     let window = args.window(&sort)?;
     let query = filtered(&audience, filter)?;
     let slice = sort
-        .fetch(&state.db, query.clone(), &window, |u| unit_key(order.0, u))
+        .fetch_with(
+            &state.db,
+            query.clone(),
+            &window,
+            |q| {
+                if preload {
+                    join_owner_and_primary_photo(q)
+                }
+            },
+            |row| {
+                let unit = unit::Model::from_query_result(row, "")?;
+                let preloaded = if preload {
+                    Some(Preloaded {
+                        owner: user::Model::from_query_result_optional(row, "o_")?,
+                        primary_photo: unit_photo::Model::from_query_result_optional(row, "p_")?,
+                    })
+                } else {
+                    None
+                };
+                Ok((unit, preloaded))
+            },
+            |(u, _)| unit_key(order.0, u),
+        )
         .await?;
     let total = paging::count_if(with_total, &state.db, query).await?;
     Ok((slice, total))

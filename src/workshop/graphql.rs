@@ -29,7 +29,7 @@ impl ServiceRecord {
             .units
             .load_one(self.0.unit_id)
             .await?
-            .map(Unit)
+            .map(Unit::new)
             .ok_or_else(|| AppError::not_found("Unit").into())
     }
     /// What is (to be) done.
