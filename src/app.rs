@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::limiter::Limiter;
 use crate::auth::password::PasswordHashing;
+use crate::auth::sessions::SessionCache;
 use crate::config::Config;
 use crate::mail::Mailer;
 use crate::media::MediaStore;
@@ -27,6 +28,7 @@ pub struct Services {
     pub jwt: JwtKeys,
     pub hashing: PasswordHashing,
     pub limiter: Limiter,
+    pub sessions: SessionCache,
     pub mailer: Mailer,
     pub sms: SmsSender,
     pub media: MediaStore,
@@ -56,6 +58,7 @@ impl AppState {
             jwt: JwtKeys::new(config.jwt_secret.expose()),
             hashing: PasswordHashing::new(config.password_hash_concurrency),
             limiter: Limiter::new(),
+            sessions: SessionCache::new(config.session_cache_ttl),
             mailer: Mailer::from_config(&config)?,
             sms: SmsSender::from_config(&config)?,
             media: MediaStore::new(

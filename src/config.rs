@@ -117,6 +117,8 @@ pub struct Config {
     pub password_hash_concurrency: usize,
     /// How long a DataLoader gathers keys before it runs its batch.
     pub dataloader_delay: Duration,
+    /// How long a session found live is trusted without reading it again (0 = always read).
+    pub session_cache_ttl: Duration,
     pub referral_reward_points: i32,
     pub uploads: UploadLimits,
     /// Commission on dealership sales, in basis points of the price (200 = 2%).
@@ -339,6 +341,7 @@ impl Config {
             },
             password_hash_concurrency: vars.positive("PASSWORD_HASH_CONCURRENCY", cores)?,
             dataloader_delay: Duration::from_millis(vars.parse("DATALOADER_DELAY_MS", 1)?),
+            session_cache_ttl: Duration::from_millis(vars.parse("SESSION_CACHE_MS", 1000)?),
             referral_reward_points: vars.parse("REFERRAL_REWARD_POINTS", 500)?,
             uploads: UploadLimits {
                 max_file_bytes: vars.positive("UPLOAD_MAX_FILE_BYTES", 10 * 1024 * 1024)?,

@@ -12,7 +12,9 @@ const NESTED: &str = "query($n: Int!) { units(first: $n) { edges { node { owner 
 async fn the_nested_units_query_runs_the_same_statements_for_5_and_50_units() {
     // A wide batching window: a debug build can take longer than the default 1 ms to resolve
     // 50 nodes, and a batch cut short would add a statement that says nothing about N+1.
-    let app = TestApp::spawn_with(&[("DATALOADER_DELAY_MS", "25")]).await;
+    // The session is read on every request (no cache), so each count has the same parts.
+    let app =
+        TestApp::spawn_with(&[("DATALOADER_DELAY_MS", "25"), ("SESSION_CACHE_MS", "0")]).await;
     let admin = app.admin().await;
     let staff = app.staff(&admin).await;
     let owner = app.customer("nested@example.com").await;

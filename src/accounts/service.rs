@@ -329,6 +329,10 @@ pub async fn live_identity(
     let ended =
         || AppError::Unauthenticated("Your session has ended. Please sign in again.".into());
     let now = clock::now();
+    if let Some(identity) = state.sessions.get(session_id, user_id, now) {
+        return Ok(identity);
+    }
+    let read_epoch = crate::auth::sessions::epoch();
     // Every signed-in request runs this: `all` on the primary key rather than `one`, whose
     // `LIMIT ?` makes SQLite re-prepare the statement on each run (see `paging::fetch`).
     let (session, user) = session::Entity::find_by_id(session_id)
@@ -360,11 +364,15 @@ pub async fn live_identity(
             }
         });
     }
-    Ok(Identity {
+    let identity = Identity {
         user_id,
         role: user.role,
         session_id,
-    })
+    };
+    state
+        .sessions
+        .put(&identity, session.expires_at, read_epoch);
+    Ok(identity)
 }
 
 /// Rotates a refresh token. A token that was already rotated, presented again, means a copy
@@ -431,6 +439,7 @@ async fn end_session(db: &impl ConnectionTrait, session_id: Uuid) -> AppResult<(
         .filter(session::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
+    crate::auth::sessions::invalidate();
     Ok(())
 }
 
@@ -447,7 +456,10 @@ async fn end_sessions_of(
     if let Some(keep) = keep {
         update = update.filter(session::Column::Id.ne(keep));
     }
-    Ok(update.exec(db).await?.rows_affected)
+    let ended = update.exec(db).await?.rows_affected;
+    // In a transaction the caller invalidates again once it commits.
+    crate::auth::sessions::invalidate();
+    Ok(ended)
 }
 
 pub async fn logout(state: &AppState, viewer: &Viewer) -> AppResult<bool> {
@@ -594,6 +606,7 @@ async fn set_password(
     active.update(&txn).await?;
     end_sessions_of(&txn, user_id, keep_session).await?;
     txn.commit().await?;
+    crate::auth::sessions::invalidate();
     Ok(())
 }
 
@@ -1014,7 +1027,10 @@ pub async fn set_user_role(
     let mut active = user.into_active_model();
     active.role = Set(role);
     active.updated_at = Set(clock::now());
-    Ok(active.update(&state.db).await?)
+    let user = active.update(&state.db).await?;
+    // Cached sessions carry the role: drop them.
+    crate::auth::sessions::invalidate();
+    Ok(user)
 }
 
 /// An admin sets an account's status; SUSPENDED ends every session of the account at once.
@@ -1040,6 +1056,7 @@ pub async fn set_account_status(
         end_sessions_of(&txn, user_id, None).await?;
     }
     txn.commit().await?;
+    crate::auth::sessions::invalidate();
     Ok(user)
 }
 

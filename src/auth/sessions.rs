@@ -1,0 +1,134 @@
+//! A short-lived, in-process cache of live sessions, so that a signed-in request does not read
+//! its session from the database every time.
+//!
+//! An entry is trusted for `SESSION_CACHE_MS` (1 s by default; 0 turns the cache off) and only
+//! while no session has ended and no role or status has changed in this process since it was
+//! read: every such write bumps one global epoch after it commits, and an entry read under an
+//! older epoch is ignored. So on this instance an ended session is refused at once; another
+//! instance may accept it for at most `SESSION_CACHE_MS`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::viewer::Identity;
+
+static EPOCH: AtomicU64 = AtomicU64::new(0);
+
+/// Call after committing a write that ends sessions or changes a user's role or status.
+pub fn invalidate() {
+    EPOCH.fetch_add(1, Ordering::SeqCst);
+}
+
+/// The epoch to record before reading a session from the database.
+pub fn epoch() -> u64 {
+    EPOCH.load(Ordering::SeqCst)
+}
+
+struct Entry {
+    identity: Identity,
+    session_expires: DateTime<Utc>,
+    read_at: Instant,
+    epoch: u64,
+}
+
+pub struct SessionCache {
+    ttl: Duration,
+    entries: Mutex<HashMap<Uuid, Entry>>,
+}
+
+/// More entries than this and the cache starts over (each is one live session).
+const MAX_ENTRIES: usize = 100_000;
+
+impl SessionCache {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The cached identity for this token's session and user, if still trustworthy.
+    pub fn get(&self, session_id: Uuid, user_id: Uuid, now: DateTime<Utc>) -> Option<Identity> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let entries = self.entries.lock().ok()?;
+        let entry = entries.get(&session_id)?;
+        let fresh = entry.read_at.elapsed() < self.ttl
+            && entry.epoch == epoch()
+            && entry.session_expires > now
+            && entry.identity.user_id == user_id;
+        fresh.then(|| entry.identity.clone())
+    }
+
+    /// Remembers a session found live by a read that started under `read_epoch`.
+    pub fn put(&self, identity: &Identity, session_expires: DateTime<Utc>, read_epoch: u64) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(
+                identity.session_id,
+                Entry {
+                    identity: identity.clone(),
+                    session_expires,
+                    read_at: Instant::now(),
+                    epoch: read_epoch,
+                },
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::Role;
+
+    fn identity() -> Identity {
+        Identity {
+            user_id: Uuid::now_v7(),
+            role: Role::Customer,
+            session_id: Uuid::now_v7(),
+        }
+    }
+
+    #[test]
+    fn an_entry_is_dropped_by_any_invalidation_and_by_a_read_that_raced_one() {
+        let cache = SessionCache::new(Duration::from_secs(60));
+        let later = Utc::now() + chrono::TimeDelta::hours(1);
+        let who = identity();
+        cache.put(&who, later, epoch());
+        assert_eq!(
+            cache.get(who.session_id, who.user_id, Utc::now()),
+            Some(who.clone())
+        );
+        assert_eq!(cache.get(who.session_id, Uuid::now_v7(), Utc::now()), None);
+        invalidate();
+        assert_eq!(cache.get(who.session_id, who.user_id, Utc::now()), None);
+        // A read that began before an invalidation is not trusted.
+        let before = epoch();
+        invalidate();
+        cache.put(&who, later, before);
+        assert_eq!(cache.get(who.session_id, who.user_id, Utc::now()), None);
+    }
+
+    #[test]
+    fn expired_sessions_and_a_zero_ttl_are_never_served() {
+        let cache = SessionCache::new(Duration::from_secs(60));
+        let who = identity();
+        cache.put(&who, Utc::now() - chrono::TimeDelta::seconds(1), epoch());
+        assert_eq!(cache.get(who.session_id, who.user_id, Utc::now()), None);
+        let off = SessionCache::new(Duration::ZERO);
+        off.put(&who, Utc::now() + chrono::TimeDelta::hours(1), epoch());
+        assert_eq!(off.get(who.session_id, who.user_id, Utc::now()), None);
+    }
+}
