@@ -253,8 +253,7 @@ async fn read_operations(
         .into_data_stream()
         .map_err(|err| {
             let over = std::error::Error::source(&err)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-                || err.to_string().contains("length limit");
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
             if over {
                 std::io::Error::other(BodyTooLarge)
             } else {

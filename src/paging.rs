@@ -264,6 +264,35 @@ impl Sort {
         if window.backward {
             rows.reverse();
         }
+        Ok(self.finish(rows, more, window, key_of))
+    }
+
+    /// A page of rows (filtered by the viewer's rules) and, when selected, how many match in all.
+    pub async fn page<E: EntityTrait>(
+        &self,
+        db: &impl ConnectionTrait,
+        select: Select<E>,
+        args: &PageArgs,
+        with_total: bool,
+        key_of: impl Fn(&E::Model) -> (i64, Uuid),
+    ) -> AppResult<(Slice<E::Model>, Option<u64>)>
+    where
+        E::Model: Sync,
+    {
+        let window = args.window(self)?;
+        let slice = self.fetch(db, select.clone(), &window, key_of).await?;
+        Ok((slice, count_if(with_total, db, select).await?))
+    }
+
+    /// Rows of the window in listing order → the slice, with cursors and page info. `more`: rows
+    /// beyond the window exist on its far side.
+    fn finish<M>(
+        &self,
+        rows: Vec<M>,
+        more: bool,
+        window: &Window,
+        key_of: impl Fn(&M) -> (i64, Uuid),
+    ) -> Slice<M> {
         let rows = rows
             .into_iter()
             .map(|row| {
@@ -278,11 +307,11 @@ impl Sort {
         } else {
             (window.after.is_some(), more)
         };
-        Ok(Slice {
+        Slice {
             rows,
             has_previous,
             has_next,
-        })
+        }
     }
 }
 
@@ -350,24 +379,7 @@ pub fn slice_loaded<M>(
     } else {
         kept.truncate(limit);
     }
-    let rows = kept
-        .into_iter()
-        .map(|row| {
-            let (k, id) = key_of(&row);
-            let cursor = sort.cursor(k, id);
-            (row, cursor)
-        })
-        .collect();
-    let (has_previous, has_next) = if window.backward {
-        (more, window.before.is_some())
-    } else {
-        (window.after.is_some(), more)
-    };
-    Slice {
-        rows,
-        has_previous,
-        has_next,
-    }
+    sort.finish(kept, more, window, key_of)
 }
 
 /// `COUNT(*)` of a filtered query, run only when the client selected `totalCount`.

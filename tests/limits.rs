@@ -79,6 +79,28 @@ async fn a_body_over_the_limit_is_refused_before_it_is_parsed() {
 }
 
 #[tokio::test]
+async fn a_streamed_body_without_a_length_is_cut_at_the_limit() {
+    let app = TestApp::spawn_with(&[("MAX_BODY_BYTES", "2048")]).await;
+    let body = json!({ "query": format!("{{ me {{ id }} }} # {}", "x".repeat(8192)) }).to_string();
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = body
+        .into_bytes()
+        .chunks(1024)
+        .map(|c| Ok(c.to_vec()))
+        .collect();
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+}
+
+#[tokio::test]
 async fn bad_inputs_get_codes_and_change_nothing() {
     let app = TestApp::spawn().await;
     let cases = [

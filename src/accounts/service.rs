@@ -2,10 +2,10 @@
 //! and the staff and admin operations. Authorization is checked here, next to each rule.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, Func};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    ExprTrait, IntoActiveModel, QueryFilter, QueryOrder, Select, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, Select, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -934,32 +934,25 @@ pub async fn list_users(
     with_total: bool,
 ) -> AppResult<(Slice<user::Model>, Option<u64>)> {
     viewer.staff()?;
-    let sort = user_sort();
-    let window = args.window(&sort)?;
-    let query = filtered_users(filter)?;
-    let slice = sort
-        .fetch(&state.db, query.clone(), &window, |u| {
+    user_sort()
+        .page(&state.db, filtered_users(filter)?, args, with_total, |u| {
             (paging::time_key(u.created_at), u.id)
         })
-        .await?;
-    let total = paging::count_if(with_total, &state.db, query).await?;
-    Ok((slice, total))
+        .await
 }
 
 fn filtered_users(filter: &UserFilter) -> AppResult<Select<user::Entity>> {
     let mut query = user::Entity::find();
     if let Some(search) = input::optional("search", filter.search.as_deref(), 100)? {
-        let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
-        let like = |col: user::Column| {
-            Expr::expr(Func::lower(Expr::col(col)))
-                .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'))
-        };
-        query = query.filter(
-            Condition::any()
-                .add(like(user::Column::Email))
-                .add(like(user::Column::FirstName))
-                .add(like(user::Column::LastName)),
-        );
+        let col = |c: user::Column| Expr::col((user::Entity, c));
+        query = query.filter(input::contains_any(
+            [
+                col(user::Column::Email),
+                col(user::Column::FirstName),
+                col(user::Column::LastName),
+            ],
+            &search,
+        ));
     }
     if let Some(roles) = &filter.roles {
         query = query.filter(user::Column::Role.is_in(roles.iter().copied()));
@@ -968,12 +961,6 @@ fn filtered_users(filter: &UserFilter) -> AppResult<Select<user::Entity>> {
         query = query.filter(user::Column::Status.is_in(statuses.iter().copied()));
     }
     Ok(query)
-}
-
-fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 /// An admin makes a STAFF or ADMIN account, active at once.
@@ -1195,6 +1182,43 @@ async fn get_user(db: &impl ConnectionTrait, id: Uuid) -> AppResult<user::Model>
         .one(db)
         .await?
         .ok_or_else(AppError::unauthenticated)
+}
+
+/// The user an input names (`ownerId`, `buyerId`…), or `BAD_USER_INPUT` on that field.
+pub async fn user_named_in(
+    db: &impl ConnectionTrait,
+    field: &str,
+    id: Uuid,
+) -> AppResult<user::Model> {
+    user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::bad_input(field, "There is no such user."))
+}
+
+/// The staff member an input names (`technicianId`, `salespersonId`), or `BAD_USER_INPUT`.
+pub async fn staff_named_in(
+    db: &impl ConnectionTrait,
+    field: &str,
+    id: Uuid,
+) -> AppResult<user::Model> {
+    staff_member(db, id).await?.ok_or_else(|| {
+        AppError::bad_input(
+            field,
+            format!(
+                "{} must be a staff member.",
+                input::label(field.trim_end_matches("Id"))
+            ),
+        )
+    })
+}
+
+/// The STAFF or ADMIN account with this id, if there is one.
+pub async fn staff_member(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<user::Model>> {
+    Ok(user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|u| matches!(u.role, Role::Staff | Role::Admin)))
 }
 
 async fn get_user_or_not_found(db: &impl ConnectionTrait, id: Uuid) -> AppResult<user::Model> {

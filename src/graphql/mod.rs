@@ -38,6 +38,11 @@ pub fn parse_id(field: &str, id: &ID) -> Result<Uuid, AppError> {
         .map_err(|_| AppError::bad_input(field, format!("{field} is not a valid ID.")))
 }
 
+/// An optional `ID` argument as a UUID.
+pub fn parse_optional_id(field: &str, id: Option<&ID>) -> Result<Option<Uuid>, AppError> {
+    id.map(|id| parse_id(field, id)).transpose()
+}
+
 pub fn to_id(id: Uuid) -> ID {
     ID(id.to_string())
 }

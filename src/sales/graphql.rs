@@ -10,7 +10,7 @@ use crate::accounts::graphql::User;
 use crate::error::AppError;
 use crate::graphql::loaders::UserLoader;
 use crate::graphql::pagination::{self, Page};
-use crate::graphql::{loaders, parse_id, state, to_id, viewer};
+use crate::graphql::{loaders, parse_id, parse_optional_id, state, to_id, viewer};
 use crate::money;
 use crate::paging::PageArgs;
 use crate::units::graphql::Unit;
@@ -218,10 +218,6 @@ pub struct UpdateSaleInput {
     notes: Option<String>,
 }
 
-fn optional_id(field: &str, id: Option<&ID>) -> Result<Option<uuid::Uuid>, AppError> {
-    id.map(|id| parse_id(field, id)).transpose()
-}
-
 #[derive(Default)]
 pub struct SalesQuery;
 
@@ -250,8 +246,8 @@ impl SalesQuery {
         let filter = Filter {
             from: f.from,
             to: f.to,
-            salesperson_id: optional_id("salespersonId", f.salesperson_id.as_ref())?,
-            unit_id: optional_id("unitId", f.unit_id.as_ref())?,
+            salesperson_id: parse_optional_id("salespersonId", f.salesperson_id.as_ref())?,
+            unit_id: parse_optional_id("unitId", f.unit_id.as_ref())?,
         };
         let args = PageArgs {
             first,
@@ -332,14 +328,14 @@ impl SalesMutation {
     async fn record_sale(&self, ctx: &Context<'_>, input: RecordSaleInput) -> Result<Sale> {
         let new = NewSale {
             unit_id: parse_id("unitId", &input.unit_id)?,
-            salesperson_id: optional_id("salespersonId", input.salesperson_id.as_ref())?,
+            salesperson_id: parse_optional_id("salespersonId", input.salesperson_id.as_ref())?,
             details: SaleDetails {
                 price: Some(input.price),
                 sold_on: Some(input.sold_on),
                 buyer_name: Some(input.buyer_name),
                 buyer_email: input.buyer_email,
                 buyer_phone: input.buyer_phone,
-                buyer_id: optional_id("buyerId", input.buyer_id.as_ref())?,
+                buyer_id: parse_optional_id("buyerId", input.buyer_id.as_ref())?,
                 payment_method: Some(input.payment_method),
                 notes: input.notes,
             },
@@ -358,7 +354,7 @@ impl SalesMutation {
             buyer_name: input.buyer_name,
             buyer_email: input.buyer_email,
             buyer_phone: input.buyer_phone,
-            buyer_id: optional_id("buyerId", input.buyer_id.as_ref())?,
+            buyer_id: parse_optional_id("buyerId", input.buyer_id.as_ref())?,
             payment_method: input.payment_method,
             notes: input.notes,
         };

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::entity::{sale, PaymentMethod};
 use crate::accounts::entity::user;
+use crate::accounts::service as accounts;
 use crate::accounts::types::{Email, Phone};
 use crate::accounts::Role;
 use crate::app::AppState;
@@ -129,14 +130,15 @@ pub async fn list_sales(
     with_total: bool,
 ) -> AppResult<(Slice<sale::Model>, Option<u64>)> {
     let identity = viewer.identity()?;
-    let sort = sale_sort();
-    let window = args.window(&sort)?;
-    let query = filtered(identity, filter);
-    let slice = sort
-        .fetch(&state.db, query.clone(), &window, sale_key)
-        .await?;
-    let total = paging::count_if(with_total, &state.db, query).await?;
-    Ok((slice, total))
+    sale_sort()
+        .page(
+            &state.db,
+            filtered(identity, filter),
+            args,
+            with_total,
+            sale_key,
+        )
+        .await
 }
 
 /// The sales of these units (for the DataLoader behind `Unit.sale`).
@@ -170,13 +172,6 @@ pub struct NewSale {
     pub unit_id: Uuid,
     pub details: SaleDetails,
     pub salesperson_id: Option<Uuid>,
-}
-
-async fn existing_user(db: &impl ConnectionTrait, field: &str, id: Uuid) -> AppResult<user::Model> {
-    user::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::bad_input(field, "There is no such user."))
 }
 
 async fn apply(
@@ -215,7 +210,7 @@ async fn apply(
         };
     }
     if let Some(v) = d.buyer_id {
-        sale.buyer_id = Some(existing_user(db, "buyerId", v).await?.id);
+        sale.buyer_id = Some(accounts::user_named_in(db, "buyerId", v).await?.id);
     }
     if let Some(v) = d.payment_method {
         sale.payment_method = v;
@@ -253,26 +248,14 @@ pub async fn record_sale(
     viewer: &Viewer,
     new: NewSale,
 ) -> AppResult<sale::Model> {
-    let (identity, unit) = units::managed_unit(&state.db, viewer, new.unit_id)
-        .await
-        .map_err(|err| match err {
-            AppError::NotFound(m) => AppError::BadInput {
-                field: "unitId".into(),
-                message: m,
-            },
-            other => other,
-        })?;
+    let (identity, unit) =
+        units::managed_unit_named_in(&state.db, viewer, "unitId", new.unit_id).await?;
     let (salesperson, rate) = if identity.is_staff() {
         let salesperson = match new.salesperson_id {
             Some(id) => {
-                let person = existing_user(&state.db, "salespersonId", id).await?;
-                if !matches!(person.role, Role::Staff | Role::Admin) {
-                    return Err(AppError::bad_input(
-                        "salespersonId",
-                        "The salesperson must be a staff member.",
-                    ));
-                }
-                person.id
+                accounts::staff_named_in(&state.db, "salespersonId", id)
+                    .await?
+                    .id
             }
             None => identity.user_id,
         };
@@ -519,10 +502,8 @@ pub async fn staff_metrics(
             "Staff see their own metrics; an administrator sees everyone's.",
         ));
     }
-    let user = user::Entity::find_by_id(user_id)
-        .one(&state.db)
+    let user = accounts::staff_member(&state.db, user_id)
         .await?
-        .filter(|u| matches!(u.role, Role::Staff | Role::Admin))
         .ok_or_else(|| AppError::not_found("Staff member"))?;
     let sales = filtered(
         identity,

@@ -9,7 +9,7 @@ use super::entity::{unit, unit_photo, BodyType, FuelType, Transmission, UnitStat
 use super::service::{self, NewUnit, Preloaded, UnitChanges, UnitDetails, UnitOrderField as Field};
 use crate::accounts::graphql::User;
 use crate::graphql::pagination::{self, OrderDirection, Page};
-use crate::graphql::{loaders, parse_id, read_upload, state, to_id, viewer};
+use crate::graphql::{loaders, parse_id, parse_optional_id, read_upload, state, to_id, viewer};
 use crate::money;
 use crate::paging::{self, PageArgs};
 use crate::sales::graphql::Sale;
@@ -396,11 +396,7 @@ impl UnitsQuery {
             transmissions: f.transmissions,
             statuses: f.statuses,
             is_listed: f.is_listed,
-            owner_id: f
-                .owner_id
-                .as_ref()
-                .map(|id| parse_id("ownerId", id))
-                .transpose()?,
+            owner_id: parse_optional_id("ownerId", f.owner_id.as_ref())?,
         };
         let order = order_by.map_or((Field::CreatedAt, true), |o| {
             let field = match o.field {
@@ -466,11 +462,7 @@ impl UnitsMutation {
         let new = NewUnit {
             vin: input.vin.clone(),
             details: details_of_create(&input),
-            owner_id: input
-                .owner_id
-                .as_ref()
-                .map(|id| parse_id("ownerId", id))
-                .transpose()?,
+            owner_id: parse_optional_id("ownerId", input.owner_id.as_ref())?,
         };
         Ok(Unit::new(
             service::create_unit(state(ctx)?, viewer(ctx)?, new).await?,

@@ -3,7 +3,7 @@
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
     IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::entity::{unit, unit_photo, BodyType, FuelType, Transmission, UnitStatus};
 use super::types::{self, Vin};
 use crate::accounts::entity::user;
+use crate::accounts::service as accounts;
 use crate::app::AppState;
 use crate::auth::viewer::Identity;
 use crate::auth::Viewer;
@@ -95,6 +96,23 @@ pub async fn managed_unit(
     Ok((identity, unit))
 }
 
+/// `managed_unit` for a unit an input names (`unitId`): one the viewer cannot see is
+/// `BAD_USER_INPUT` on that field.
+pub async fn managed_unit_named_in(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    field: &str,
+    id: Uuid,
+) -> AppResult<(Identity, unit::Model)> {
+    managed_unit(db, viewer, id).await.map_err(|err| match err {
+        AppError::NotFound(message) => AppError::BadInput {
+            field: field.into(),
+            message,
+        },
+        other => other,
+    })
+}
+
 pub async fn unit(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Option<unit::Model>> {
     match visible_unit(&state.db, viewer, id).await {
         Ok(unit) => Ok(Some(unit)),
@@ -164,16 +182,6 @@ fn unit_key(field: UnitOrderField, u: &unit::Model) -> (i64, Uuid) {
     (key, u.id)
 }
 
-/// `%text%` for LIKE, with the wildcards in the text escaped.
-pub fn contains_pattern(text: &str) -> LikeExpr {
-    let escaped = text
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    LikeExpr::new(format!("%{escaped}%")).escape('\\')
-}
-
 fn lower(col: unit::Column) -> Expr {
     Func::lower(Expr::col((unit::Entity, col))).into()
 }
@@ -196,18 +204,18 @@ fn filtered(audience: &Audience, filter: &UnitFilter) -> AppResult<Select<unit::
         Audience::Public => q = q.filter(unit::Column::IsListed.eq(true)),
     }
     if let Some(search) = input::optional("search", filter.search.as_deref(), 100)? {
-        let pattern = contains_pattern(&search);
-        let mut any = Condition::any();
-        for col in [
-            unit::Column::Vin,
-            unit::Column::Make,
-            unit::Column::Model,
-            unit::Column::Trim,
-            unit::Column::LicensePlate,
-        ] {
-            any = any.add(lower(col).like(pattern.clone()));
-        }
-        q = q.filter(any);
+        let col = |c: unit::Column| Expr::col((unit::Entity, c));
+        q = q.filter(input::contains_any(
+            [
+                unit::Column::Vin,
+                unit::Column::Make,
+                unit::Column::Model,
+                unit::Column::Trim,
+                unit::Column::LicensePlate,
+            ]
+            .map(col),
+            &search,
+        ));
     }
     if let Some(make) = input::optional("make", filter.make.as_deref(), 60)? {
         q = q.filter(lower(unit::Column::Make).eq(make.to_lowercase()));
@@ -259,6 +267,8 @@ pub struct Preloaded {
 }
 
 /// Adds the owner (columns `o_*`) and the primary photo (`p_*`) to a units query, LEFT JOINed.
+/// The one place the units domain reads the accounts' table itself: it saves the page a
+/// statement, the largest single cost of the units page (see `benches/units.rs`).
 fn join_owner_and_primary_photo(query: &mut sea_orm::sea_query::SelectStatement) {
     use sea_orm::sea_query::{Alias, JoinType};
     use sea_orm::{Iden, IdenStatic, Iterable};
@@ -454,10 +464,7 @@ pub async fn create_unit(
     let vin = Vin::parse(&new.vin)?.into_inner();
     let owner_id = if identity.is_staff() {
         if let Some(owner) = new.owner_id {
-            let exists = user::Entity::find_by_id(owner).count(&state.db).await? > 0;
-            if !exists {
-                return Err(AppError::bad_input("ownerId", "There is no such user."));
-            }
+            accounts::user_named_in(&state.db, "ownerId", owner).await?;
         }
         new.owner_id
     } else {
@@ -645,7 +652,8 @@ pub async fn delete_unit(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResu
     managed_unit(&state.db, viewer, id).await?;
     let txn = state.db.begin().await?;
     let unit = lock_unit(&txn, id).await?;
-    if unit.status == UnitStatus::Sold || sold(&txn, id).await? {
+    // A sale exists exactly while the unit is SOLD (recording and deleting a sale move both).
+    if unit.status == UnitStatus::Sold {
         return Err(AppError::conflict(
             "A sold unit cannot be deleted; make it INACTIVE instead.",
         ));
@@ -666,17 +674,6 @@ pub async fn delete_unit(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResu
         state.media.remove(&path).await;
     }
     Ok(true)
-}
-
-/// True when a sale row exists for the unit (the sales table, read through its plain SQL so the
-/// units domain does not reach into the sales entities).
-async fn sold(db: &impl ConnectionTrait, unit_id: Uuid) -> AppResult<bool> {
-    let query = sea_orm::sea_query::Query::select()
-        .expr(Expr::val(1))
-        .from(sea_orm::sea_query::Alias::new("sales"))
-        .and_where(Expr::col(sea_orm::sea_query::Alias::new("unit_id")).eq(unit_id))
-        .to_owned();
-    Ok(db.query_one(&query).await?.is_some())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -707,18 +704,34 @@ fn status_name(s: UnitStatus) -> &'static str {
     }
 }
 
-/// A sale is being recorded: ACTIVE → SOLD and unlisted, in one conditional statement, so of two
-/// sales at the same instant exactly one gets the unit.
-pub async fn mark_sold(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
-    let result = unit::Entity::update_many()
-        .col_expr(unit::Column::Status, Expr::val(UnitStatus::Sold))
-        .col_expr(unit::Column::IsListed, Expr::val(false))
-        .col_expr(unit::Column::UpdatedAt, Expr::val(clock::now()))
+/// Moves the unit to `to` if its status is one of `from`, in one conditional statement (so of
+/// two moves at the same instant only one applies); `unlist` also takes it off sale. Returns
+/// whether it moved.
+async fn move_status(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+    from: &[UnitStatus],
+    to: UnitStatus,
+    unlist: bool,
+) -> AppResult<bool> {
+    let mut update = unit::Entity::update_many()
+        .col_expr(unit::Column::Status, Expr::val(to))
+        .col_expr(unit::Column::UpdatedAt, Expr::val(clock::now()));
+    if unlist {
+        update = update.col_expr(unit::Column::IsListed, Expr::val(false));
+    }
+    let result = update
         .filter(unit::Column::Id.eq(id))
-        .filter(unit::Column::Status.eq(UnitStatus::Active))
+        .filter(unit::Column::Status.is_in(from.iter().copied()))
         .exec(txn)
         .await?;
-    if result.rows_affected == 1 {
+    Ok(result.rows_affected == 1)
+}
+
+/// A sale is being recorded: ACTIVE → SOLD and unlisted; of two sales at the same instant
+/// exactly one gets the unit.
+pub async fn mark_sold(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
+    if move_status(txn, id, &[UnitStatus::Active], UnitStatus::Sold, true).await? {
         return Ok(());
     }
     let unit = unit::Entity::find_by_id(id)
@@ -736,27 +749,15 @@ pub async fn mark_sold(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
 
 /// A sale was deleted: SOLD → ACTIVE.
 pub async fn unmark_sold(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
-    unit::Entity::update_many()
-        .col_expr(unit::Column::Status, Expr::val(UnitStatus::Active))
-        .col_expr(unit::Column::UpdatedAt, Expr::val(clock::now()))
-        .filter(unit::Column::Id.eq(id))
-        .filter(unit::Column::Status.eq(UnitStatus::Sold))
-        .exec(txn)
-        .await?;
+    move_status(txn, id, &[UnitStatus::Sold], UnitStatus::Active, false).await?;
     Ok(())
 }
 
 /// Service work started: ACTIVE (or already IN_SERVICE) → IN_SERVICE; a sold or inactive unit
 /// cannot be worked on.
 pub async fn enter_service(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
-    let result = unit::Entity::update_many()
-        .col_expr(unit::Column::Status, Expr::val(UnitStatus::InService))
-        .col_expr(unit::Column::UpdatedAt, Expr::val(clock::now()))
-        .filter(unit::Column::Id.eq(id))
-        .filter(unit::Column::Status.is_in([UnitStatus::Active, UnitStatus::InService]))
-        .exec(txn)
-        .await?;
-    if result.rows_affected == 1 {
+    let from = [UnitStatus::Active, UnitStatus::InService];
+    if move_status(txn, id, &from, UnitStatus::InService, false).await? {
         return Ok(());
     }
     Err(AppError::conflict(
@@ -766,13 +767,7 @@ pub async fn enter_service(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<()
 
 /// No service is in progress any more: IN_SERVICE → ACTIVE.
 pub async fn leave_service(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
-    unit::Entity::update_many()
-        .col_expr(unit::Column::Status, Expr::val(UnitStatus::Active))
-        .col_expr(unit::Column::UpdatedAt, Expr::val(clock::now()))
-        .filter(unit::Column::Id.eq(id))
-        .filter(unit::Column::Status.eq(UnitStatus::InService))
-        .exec(txn)
-        .await?;
+    move_status(txn, id, &[UnitStatus::InService], UnitStatus::Active, false).await?;
     Ok(())
 }
 

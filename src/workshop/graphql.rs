@@ -9,7 +9,7 @@ use super::service::{self, NewRecord, RecordDetails, RecordFilter};
 use crate::accounts::graphql::User;
 use crate::error::AppError;
 use crate::graphql::pagination::{self, Page};
-use crate::graphql::{loaders, parse_id, state, to_id, viewer};
+use crate::graphql::{loaders, parse_id, parse_optional_id, state, to_id, viewer};
 use crate::money;
 use crate::paging::PageArgs;
 use crate::units::graphql::Unit;
@@ -143,10 +143,6 @@ pub struct UpdateServiceRecordInput {
     notes: Option<String>,
 }
 
-fn optional_id(field: &str, id: Option<&ID>) -> Result<Option<uuid::Uuid>, AppError> {
-    id.map(|id| parse_id(field, id)).transpose()
-}
-
 #[derive(Default)]
 pub struct WorkshopQuery;
 
@@ -172,7 +168,7 @@ impl WorkshopQuery {
     ) -> Result<Page<ServiceRecord>> {
         let f = filter.unwrap_or_default();
         let filter = RecordFilter {
-            unit_id: optional_id("unitId", f.unit_id.as_ref())?,
+            unit_id: parse_optional_id("unitId", f.unit_id.as_ref())?,
             statuses: f.statuses,
             from: f.from,
             to: f.to,
@@ -213,7 +209,7 @@ impl WorkshopMutation {
                 location: input.location,
                 scheduled_for: input.scheduled_for,
                 cost: input.cost,
-                technician_id: optional_id("technicianId", input.technician_id.as_ref())?,
+                technician_id: parse_optional_id("technicianId", input.technician_id.as_ref())?,
                 notes: input.notes,
             },
             is_past_history: input.is_past_history.unwrap_or(false),
@@ -237,7 +233,7 @@ impl WorkshopMutation {
             location: input.location,
             scheduled_for: input.scheduled_for,
             cost: input.cost,
-            technician_id: optional_id("technicianId", input.technician_id.as_ref())?,
+            technician_id: parse_optional_id("technicianId", input.technician_id.as_ref())?,
             notes: input.notes,
         };
         Ok(ServiceRecord(

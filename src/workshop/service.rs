@@ -11,7 +11,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entity::{service_record, ServiceStatus};
-use crate::accounts::entity::user;
+use crate::accounts::service as accounts;
 use crate::app::AppState;
 use crate::auth::viewer::Identity;
 use crate::auth::Viewer;
@@ -127,14 +127,15 @@ pub async fn list_records(
     with_total: bool,
 ) -> AppResult<(Slice<service_record::Model>, Option<u64>)> {
     let identity = viewer.identity()?;
-    let sort = record_sort();
-    let window = args.window(&sort)?;
-    let query = filtered(identity, filter);
-    let slice = sort
-        .fetch(&state.db, query.clone(), &window, record_key)
-        .await?;
-    let total = paging::count_if(with_total, &state.db, query).await?;
-    Ok((slice, total))
+    record_sort()
+        .page(
+            &state.db,
+            filtered(identity, filter),
+            args,
+            with_total,
+            record_key,
+        )
+        .await
 }
 
 /// Every record of these units, newest first (for the DataLoader behind `Unit.serviceRecords`).
@@ -190,26 +191,6 @@ pub struct NewRecord {
     pub completed_at: Option<DateTime<Utc>>,
 }
 
-/// A technician must be a staff member.
-async fn technician(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Uuid> {
-    let staff = user::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .is_some_and(|u| {
-            matches!(
-                u.role,
-                crate::accounts::Role::Staff | crate::accounts::Role::Admin
-            )
-        });
-    if !staff {
-        return Err(AppError::bad_input(
-            "technicianId",
-            "The technician must be a staff member.",
-        ));
-    }
-    Ok(id)
-}
-
 /// Only staff price work and assign technicians.
 fn staff_fields(identity: &Identity, d: &RecordDetails) -> AppResult<()> {
     if !identity.is_staff() && (d.cost.is_some() || d.technician_id.is_some()) {
@@ -238,7 +219,7 @@ async fn apply(
         record.cost_cents = Some(money::cents("cost", v, false)?);
     }
     if let Some(v) = d.technician_id {
-        record.technician_id = Some(technician(db, v).await?);
+        record.technician_id = Some(accounts::staff_named_in(db, "technicianId", v).await?.id);
     }
     if let Some(v) = &d.notes {
         record.notes = input::optional("notes", Some(v), 2000)?;
@@ -253,15 +234,8 @@ pub async fn create_record(
     viewer: &Viewer,
     new: NewRecord,
 ) -> AppResult<service_record::Model> {
-    let (identity, unit) = units::managed_unit(&state.db, viewer, new.unit_id)
-        .await
-        .map_err(|err| match err {
-            AppError::NotFound(m) => AppError::BadInput {
-                field: "unitId".into(),
-                message: m,
-            },
-            other => other,
-        })?;
+    let (identity, unit) =
+        units::managed_unit_named_in(&state.db, viewer, "unitId", new.unit_id).await?;
     staff_fields(&identity, &new.details)?;
     if matches!(unit.status, UnitStatus::Sold | UnitStatus::Inactive) {
         return Err(AppError::conflict_on(
