@@ -3,9 +3,11 @@
 //! body limit).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, Request};
 use async_graphql_axum::GraphQLResponse;
 use axum::extract::{ConnectInfo, State};
@@ -25,22 +27,24 @@ use crate::app::AppState;
 use crate::auth::viewer::ClientInfo;
 use crate::auth::Viewer;
 use crate::config::CorsOrigins;
+use crate::graphql::documents::Documents;
 use crate::graphql::loaders::Loaders;
-use crate::graphql::observe::Observe;
 use crate::graphql::schema::{self, AppSchema};
 
 #[derive(Clone)]
 struct HttpState {
     app: AppState,
     schema: AppSchema,
+    documents: Arc<Documents>,
     graphiql: Option<String>,
 }
 
+/// How many parsed query texts the server keeps.
+const CACHED_DOCUMENTS: usize = 512;
+
 pub fn router(app: AppState) -> Router {
     let config = &app.config;
-    let mut builder = schema::builder(&config.limits)
-        .data(app.clone())
-        .extension(Observe(app.metrics.clone()));
+    let mut builder = schema::builder(&config.limits).data(app.clone());
     if !config.introspection_enabled {
         builder = builder.disable_introspection();
     }
@@ -52,6 +56,7 @@ pub fn router(app: AppState) -> Router {
     let cors = cors_layer(&config.cors_origins);
     let state = HttpState {
         schema: builder.finish(),
+        documents: Arc::new(Documents::new(CACHED_DOCUMENTS)),
         app: app.clone(),
         graphiql,
     };
@@ -185,16 +190,36 @@ async fn graphql_handler(
                 state.app.config.dataloader_delay,
             ))
     };
-    let batch = match batch {
-        BatchRequest::Single(request) => BatchRequest::Single(prepare(request)),
-        BatchRequest::Batch(items) => BatchRequest::Batch(items.into_iter().map(prepare).collect()),
+    let response = match batch {
+        BatchRequest::Single(request) => BatchResponse::Single(run(&state, prepare(request)).await),
+        BatchRequest::Batch(items) => {
+            let mut responses = Vec::with_capacity(items.len());
+            for request in items {
+                responses.push(run(&state, prepare(request)).await);
+            }
+            BatchResponse::Batch(responses)
+        }
     };
-    let mut response = state.schema.execute_batch(batch).await;
-    match &mut response {
-        BatchResponse::Single(r) => give_codes(r),
-        BatchResponse::Batch(rs) => rs.iter_mut().for_each(give_codes),
-    }
     GraphQLResponse::from(response).into_response()
+}
+
+/// Runs one operation: its parsed document comes from the cache, and it is counted and timed
+/// for `/metrics` by the type of operation it runs (`invalid` when it does not parse).
+async fn run(state: &HttpState, mut request: Request) -> async_graphql::Response {
+    let started = std::time::Instant::now();
+    let kind = match state.documents.prepare(&mut request) {
+        Some(OperationType::Query) => 0,
+        Some(OperationType::Mutation) => 1,
+        Some(OperationType::Subscription) => 2,
+        None => 3,
+    };
+    let mut response = state.schema.execute(request).await;
+    state
+        .app
+        .metrics
+        .record_operation(kind, response.errors.is_empty(), started.elapsed());
+    give_codes(&mut response);
+    response
 }
 
 /// The body went past its limit while being read.

@@ -1,8 +1,8 @@
 //! Schema assembly and what every domain's GraphQL face shares: context access, ids, cursors,
-//! DataLoaders, and the request extension that counts operations for `/metrics`.
+//! DataLoaders, and the cache of parsed documents.
 
+pub mod documents;
 pub mod loaders;
-pub mod observe;
 pub mod pagination;
 pub mod schema;
 
