@@ -17,6 +17,7 @@ use crate::auth::limiter::Limiter;
 use crate::auth::password::PasswordHashing;
 use crate::auth::sessions::SessionCache;
 use crate::config::Config;
+use crate::events::Events;
 use crate::mail::Mailer;
 use crate::media::MediaStore;
 use crate::metrics::Metrics;
@@ -32,6 +33,7 @@ pub struct Services {
     pub mailer: Mailer,
     pub sms: SmsSender,
     pub media: MediaStore,
+    pub events: Events,
     pub metrics: Arc<Metrics>,
 }
 
@@ -68,6 +70,7 @@ impl AppState {
                 config.uploads.signed_url_ttl,
                 config.uploads.max_file_bytes,
             ),
+            events: Events::in_process(config.event_buffer),
             metrics,
             db,
             config,

@@ -120,6 +120,12 @@ pub struct Config {
     /// How long a session found live is trusted without reading it again (0 = always read).
     pub session_cache_ttl: Duration,
     pub referral_reward_points: i32,
+    /// How many events a subscriber may fall behind before it misses some.
+    pub event_buffer: usize,
+    /// How often an open WebSocket checks that its session is still live.
+    pub ws_session_check: Duration,
+    /// How often the server sends a keep-alive on an open WebSocket.
+    pub ws_keepalive: Duration,
     pub uploads: UploadLimits,
     /// Commission on dealership sales, in basis points of the price (200 = 2%).
     pub commission_rate_bp: i32,
@@ -343,6 +349,9 @@ impl Config {
             dataloader_delay: Duration::from_millis(vars.parse("DATALOADER_DELAY_MS", 1)?),
             session_cache_ttl: Duration::from_millis(vars.parse("SESSION_CACHE_MS", 1000)?),
             referral_reward_points: vars.parse("REFERRAL_REWARD_POINTS", 500)?,
+            event_buffer: vars.positive("EVENT_BUFFER", 256)?,
+            ws_session_check: Duration::from_secs(vars.positive("WS_SESSION_CHECK_SECONDS", 5)?),
+            ws_keepalive: Duration::from_secs(vars.positive("WS_KEEPALIVE_SECONDS", 15)?),
             uploads: UploadLimits {
                 max_file_bytes: vars.positive("UPLOAD_MAX_FILE_BYTES", 10 * 1024 * 1024)?,
                 max_files: vars.positive("UPLOAD_MAX_FILES", 10)?,

@@ -6,11 +6,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::http::GraphiQLSource;
+use async_graphql::http::{GraphiQLSource, WebSocketProtocols, ALL_WEBSOCKET_PROTOCOLS};
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, Request};
 use async_graphql_axum::GraphQLResponse;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
@@ -63,6 +63,7 @@ pub fn router(app: AppState) -> Router {
 
     Router::new()
         .route("/graphql", get(graphiql_handler).post(graphql_handler))
+        .route("/graphql/ws", get(subscriptions_handler))
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
@@ -170,17 +171,7 @@ async fn graphql_handler(
         _ => {}
     }
     let viewer = Viewer::from_headers(&state.app, &headers).await;
-    let client = ClientInfo {
-        ip: Some(client_ip(
-            &headers,
-            peer,
-            state.app.config.trust_forwarded_for,
-        )),
-        user_agent: headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
-    };
+    let client = client_info(&headers, peer, state.app.config.trust_forwarded_for);
     let prepare = |request: Request| {
         request
             .data(viewer.clone())
@@ -220,6 +211,41 @@ async fn run(state: &HttpState, mut request: Request) -> async_graphql::Response
         .record_operation(kind, response.errors.is_empty(), started.elapsed());
     give_codes(&mut response);
     response
+}
+
+/// Where a request comes from: its address (see `client_ip`) and user agent.
+fn client_info(headers: &HeaderMap, peer: SocketAddr, trust_forwarded_for: bool) -> ClientInfo {
+    ClientInfo {
+        ip: Some(client_ip(headers, peer, trust_forwarded_for)),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+    }
+}
+
+/// Upgrades to a WebSocket for subscriptions, in the protocol the client asked for (the first of
+/// `Sec-WebSocket-Protocol` that we speak; graphql-transport-ws when none is named).
+async fn subscriptions_handler(
+    State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let named = headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let protocol = named
+        .split(',')
+        .find_map(|p| p.trim().parse::<WebSocketProtocols>().ok())
+        .unwrap_or(WebSocketProtocols::GraphQLWS);
+    let client = client_info(&headers, peer, state.app.config.trust_forwarded_for);
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            crate::ws::serve(state.app, state.schema, protocol, client, socket)
+        })
 }
 
 /// The body went past its limit while being read.

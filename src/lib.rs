@@ -16,6 +16,8 @@ pub mod config;
 pub mod demo;
 /// `AppError`, the one error type, and its mapping to `extensions.code`.
 pub mod error;
+/// Publish/subscribe: events to topics, delivered to subscriptions after commit.
+pub mod events;
 /// Schema assembly, pagination, DataLoaders, operation metrics.
 pub mod graphql;
 /// The axum router and its layers.
@@ -30,6 +32,8 @@ pub mod media;
 pub mod metrics;
 /// Money: decimals at the API, cents in the database.
 pub mod money;
+/// Notifications: stored per user, pushed live.
+pub mod notifications;
 /// Keyset paging: orderings, cursors, windows, slices.
 pub mod paging;
 /// Referral codes and referrals.
@@ -42,3 +46,5 @@ pub mod sms;
 pub mod units;
 /// The workshop: service records and their transitions.
 pub mod workshop;
+/// `/graphql/ws`: subscriptions over WebSocket, authenticated at `connection_init`.
+pub mod ws;

@@ -13,6 +13,7 @@ mod accounts_tokens;
 mod delivery;
 mod demo;
 mod limits;
+mod live;
 mod nested;
 mod photos;
 mod referral_credit;

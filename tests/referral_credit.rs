@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::common::{Actor, TestApp, PASSWORD};
 
 /// A referrer and a verified customer who signed up with their code.
-async fn referred_pair(app: &TestApp, name: &str) -> (Actor, Actor) {
+pub(crate) async fn referred_pair(app: &TestApp, name: &str) -> (Actor, Actor) {
     let referrer = app.customer(&format!("{name}-referrer@example.com")).await;
     let r = app
         .gql_as(&referrer.access, "{ me { referralCode } }", json!({}))

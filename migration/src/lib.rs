@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_accounts;
 mod m20261123_000002_vehicles;
+mod m20261123_000003_notifications;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_accounts::Migration),
             Box::new(m20261123_000002_vehicles::Migration),
+            Box::new(m20261123_000003_notifications::Migration),
         ]
     }
 }

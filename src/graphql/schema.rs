@@ -1,10 +1,13 @@
 //! The one schema: per-domain roots merged, limits on, and the SDL export. The builder needs no
 //! runtime data, so `autohub export-schema` works without a database.
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::accounts::graphql::{AccountsMutation, AccountsQuery};
 use crate::config::QueryLimits;
+use crate::notifications::graphql::{
+    NotificationsMutation, NotificationsQuery, NotificationsSubscription,
+};
 use crate::referrals::graphql::ReferralsQuery;
 use crate::sales::graphql::{SalesMutation, SalesQuery};
 use crate::units::graphql::{UnitsMutation, UnitsQuery};
@@ -18,6 +21,7 @@ pub struct Query(
     UnitsQuery,
     WorkshopQuery,
     SalesQuery,
+    NotificationsQuery,
 );
 
 /// Every mutation of the API.
@@ -27,17 +31,26 @@ pub struct Mutation(
     UnitsMutation,
     WorkshopMutation,
     SalesMutation,
+    NotificationsMutation,
 );
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+/// Every subscription of the API (served on `/graphql/ws`).
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(NotificationsSubscription);
+
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema with its limits, before runtime data is added.
-pub fn builder(limits: &QueryLimits) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        // A parser guard against pathological nesting, well above the depth limit.
-        .limit_recursive_depth(64)
+pub fn builder(limits: &QueryLimits) -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    // A parser guard against pathological nesting, well above the depth limit.
+    .limit_recursive_depth(64)
 }
 
 /// The SDL as committed in `schema.graphql`.

@@ -14,6 +14,8 @@ use crate::app::AppState;
 use crate::auth::Viewer;
 use crate::clock;
 use crate::error::{AppError, AppResult};
+use crate::notifications::entity::NotificationKind;
+use crate::notifications::service::{self as notifications, Notice, Outbox};
 
 /// The user whose code this is, or `BAD_USER_INPUT` on `referralCode`.
 pub async fn referrer_by_code(db: &impl ConnectionTrait, raw: &str) -> AppResult<user::Model> {
@@ -68,16 +70,16 @@ pub async fn qualify(db: &impl ConnectionTrait, referred_id: Uuid) -> AppResult<
 
 /// The referred user completed their first service or purchase: a QUALIFIED referral becomes
 /// CREDITED and the referrer's balance grows by its reward. A conditional update decides, so it
-/// happens once however many completions race. Runs in the caller's transaction; returns whether
-/// this call credited.
-pub async fn credit(db: &impl ConnectionTrait, referred_id: Uuid) -> AppResult<bool> {
+/// happens once however many completions race. Runs in the caller's transaction; returns the
+/// referrer's notification when this call credited, to publish after the commit.
+pub async fn credit(db: &impl ConnectionTrait, referred_id: Uuid) -> AppResult<Outbox> {
     let Some(referral) = referral::Entity::find()
         .filter(referral::Column::ReferredId.eq(referred_id))
         .filter(referral::Column::Status.eq(ReferralStatus::Qualified))
         .one(db)
         .await?
     else {
-        return Ok(false);
+        return Ok(Outbox::default());
     };
     let result = referral::Entity::update_many()
         .col_expr(
@@ -90,7 +92,7 @@ pub async fn credit(db: &impl ConnectionTrait, referred_id: Uuid) -> AppResult<b
         .exec(db)
         .await?;
     if result.rows_affected == 0 {
-        return Ok(false);
+        return Ok(Outbox::default());
     }
     user::Entity::update_many()
         .col_expr(
@@ -100,7 +102,17 @@ pub async fn credit(db: &impl ConnectionTrait, referred_id: Uuid) -> AppResult<b
         .filter(user::Column::Id.eq(referral.referrer_id))
         .exec(db)
         .await?;
-    Ok(true)
+    let notice = Notice {
+        user_id: referral.referrer_id,
+        kind: NotificationKind::ReferralCredited,
+        title: "Referral reward".to_string(),
+        body: format!(
+            "Someone you referred became a customer: {} points were added to your balance.",
+            referral.reward_points
+        ),
+        subject: Some(("Referral", referral.id)),
+    };
+    notifications::store(db, [notice]).await
 }
 
 /// The viewer's own code, link and the referrals made with it, newest first.

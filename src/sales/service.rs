@@ -24,6 +24,8 @@ use crate::clock;
 use crate::error::{AppError, AppResult};
 use crate::input;
 use crate::money;
+use crate::notifications::entity::NotificationKind;
+use crate::notifications::service::{self as notifications, Notice, Outbox};
 use crate::paging::{self, KeyKind, PageArgs, Slice, Sort};
 use crate::referrals;
 use crate::units::entity::{unit, UnitStatus};
@@ -227,13 +229,36 @@ async fn credit_buyer(
     db: &impl ConnectionTrait,
     sale: &sale::Model,
     unit: &unit::Model,
-) -> AppResult<()> {
-    if let Some(buyer) = sale.buyer_id {
-        if unit.owner_id != Some(buyer) && sale.created_by != buyer {
-            referrals::service::credit(db, buyer).await?;
+) -> AppResult<Outbox> {
+    match sale.buyer_id {
+        Some(buyer) if unit.owner_id != Some(buyer) && sale.created_by != buyer => {
+            referrals::service::credit(db, buyer).await
         }
+        _ => Ok(Outbox::default()),
     }
-    Ok(())
+}
+
+/// The unit's owner and the salesperson hear of a sale, unless they recorded it.
+fn sale_notices(sale: &sale::Model, unit: &unit::Model) -> Vec<Notice> {
+    let mut told = vec![sale.created_by];
+    let mut notices = Vec::new();
+    for user_id in [unit.owner_id, sale.salesperson_id].into_iter().flatten() {
+        if told.contains(&user_id) {
+            continue;
+        }
+        told.push(user_id);
+        notices.push(Notice {
+            user_id,
+            kind: NotificationKind::SaleRecorded,
+            title: "Sale recorded".to_string(),
+            body: format!(
+                "{} {} {} ({}) was sold on {}.",
+                unit.year, unit.make, unit.model, unit.vin, sale.sold_on
+            ),
+            subject: Some(("Sale", sale.id)),
+        });
+    }
+    notices
 }
 
 fn already_sold() -> AppError {
@@ -316,8 +341,10 @@ pub async fn record_sale(
             })
         }
     };
-    credit_buyer(&txn, &sale, &unit).await?;
+    let mut outbox = credit_buyer(&txn, &sale, &unit).await?;
+    outbox.extend(notifications::store(&txn, sale_notices(&sale, &unit)).await?);
     txn.commit().await?;
+    outbox.publish(&state.events);
     Ok(sale)
 }
 
@@ -342,10 +369,12 @@ pub async fn update_sale(
         .reset_all()
         .update(&txn)
         .await?;
-    if let Some(unit) = &unit {
-        credit_buyer(&txn, &saved, unit).await?;
-    }
+    let outbox = match &unit {
+        Some(unit) => credit_buyer(&txn, &saved, unit).await?,
+        None => Outbox::default(),
+    };
     txn.commit().await?;
+    outbox.publish(&state.events);
     Ok(saved)
 }
 

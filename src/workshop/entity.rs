@@ -33,6 +33,16 @@ impl ServiceStatus {
         }
     }
 
+    /// The status as a notification says it: "started", "completed"…
+    pub fn as_words(self) -> &'static str {
+        match self {
+            Self::Scheduled => "scheduled",
+            Self::InProgress => "started",
+            Self::Completed => "completed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
     /// The transition table of PRODUCT.md §3.
     pub fn may_become(self, to: Self) -> bool {
         matches!(

@@ -19,6 +19,8 @@ use crate::clock;
 use crate::error::{AppError, AppResult};
 use crate::input;
 use crate::money;
+use crate::notifications::entity::NotificationKind;
+use crate::notifications::service::{self as notifications, Notice, Outbox};
 use crate::paging::{self, KeyKind, PageArgs, Slice, Sort};
 use crate::referrals;
 use crate::units::entity::{unit, UnitStatus};
@@ -397,16 +399,32 @@ pub async fn set_status(
             units::leave_service(&txn, unit.id).await?;
         }
     }
+    let mut outbox = Outbox::default();
     if to == ServiceStatus::Completed {
         if let Some(owner) = unit.owner_id {
-            referrals::service::credit(&txn, owner).await?;
+            outbox.extend(referrals::service::credit(&txn, owner).await?);
         }
     }
     let record = service_record::Entity::find_by_id(id)
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("Service record"))?;
+    // The owner hears of each change, unless they made it.
+    if let Some(owner) = unit.owner_id.filter(|o| *o != identity.user_id) {
+        let notice = Notice {
+            user_id: owner,
+            kind: NotificationKind::ServiceStatusChanged,
+            title: format!("Service {}", to.as_words()),
+            body: format!(
+                "{} {} {}: {}",
+                unit.year, unit.make, unit.model, record.description
+            ),
+            subject: Some(("ServiceRecord", record.id)),
+        };
+        outbox.extend(notifications::store(&txn, [notice]).await?);
+    }
     txn.commit().await?;
+    outbox.publish(&state.events);
     Ok(record)
 }
 

@@ -9,6 +9,8 @@ use serde_json::{json, Value};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
+pub mod ws;
+
 pub const PASSWORD: &str = "Blue-Tractor-42";
 
 pub struct TestApp {

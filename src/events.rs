@@ -1,0 +1,216 @@
+//! The publish/subscribe layer: services publish events to topics (a user, a room) after their
+//! transaction commits; subscriptions listen to topics.
+//!
+//! Delivery is local: one bounded broadcast channel per topic that someone listens to, created by
+//! the first subscriber and dropped with the last, so publishing to a topic nobody listens to costs
+//! a map lookup. A subscriber that falls more than `capacity` events behind is told how many it
+//! missed and carries on; publishers never wait for subscribers.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use futures_util::Stream;
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+use crate::notifications::entity::notification;
+
+/// Who an event is addressed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Topic {
+    /// Everything addressed to one user, across rooms.
+    User(Uuid),
+}
+
+impl fmt::Display for Topic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::User(id) => write!(f, "user:{id}"),
+        }
+    }
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Event {
+    /// A notification was stored for the topic's user.
+    NotificationCreated(notification::Model),
+}
+
+/// What a subscriber receives: an event, or word that it fell behind and missed some.
+#[derive(Debug, Clone)]
+pub enum Delivery {
+    Event(Arc<Event>),
+    Missed(u64),
+}
+
+/// Cheap to clone; every clone publishes to and subscribes from the same topics.
+#[derive(Clone)]
+pub struct Events {
+    hub: Arc<Hub>,
+}
+
+struct Hub {
+    topics: Mutex<HashMap<Topic, broadcast::Sender<Arc<Event>>>>,
+    capacity: usize,
+}
+
+impl Hub {
+    fn lock(&self) -> MutexGuard<'_, HashMap<Topic, broadcast::Sender<Arc<Event>>>> {
+        self.topics.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Hands an event to the topic's current subscribers, if any.
+    fn deliver(&self, topic: Topic, event: Arc<Event>) {
+        let sender = self.lock().get(&topic).cloned();
+        if let Some(sender) = sender {
+            // An error only means the last subscriber just left.
+            let _ = sender.send(event);
+        }
+    }
+}
+
+impl Events {
+    /// In-process events; `capacity` is how far a subscriber may fall behind before it misses
+    /// events.
+    pub fn in_process(capacity: usize) -> Self {
+        Self {
+            hub: Arc::new(Hub {
+                topics: Mutex::default(),
+                capacity: capacity.max(1),
+            }),
+        }
+    }
+
+    /// Publishes one event. Call it after the transaction that made the event true committed.
+    pub fn publish(&self, topic: Topic, event: Event) {
+        self.hub.deliver(topic, Arc::new(event));
+    }
+
+    /// Listens to a topic from now on.
+    pub fn subscribe(&self, topic: Topic) -> impl Stream<Item = Delivery> + Send + 'static {
+        let receiver = {
+            let mut topics = self.hub.lock();
+            let sender = topics
+                .entry(topic)
+                .or_insert_with(|| broadcast::channel(self.hub.capacity).0);
+            Listener {
+                receiver: sender.subscribe(),
+                topic,
+                hub: self.hub.clone(),
+            }
+        };
+        futures_util::stream::unfold(receiver, |mut listener| async move {
+            let delivery = match listener.receiver.recv().await {
+                Ok(event) => Delivery::Event(event),
+                Err(broadcast::error::RecvError::Lagged(missed)) => Delivery::Missed(missed),
+                Err(broadcast::error::RecvError::Closed) => return None,
+            };
+            Some((delivery, listener))
+        })
+    }
+
+    /// How many topics have listeners (for tests and `/metrics`).
+    pub fn topics(&self) -> usize {
+        self.hub.lock().len()
+    }
+}
+
+/// One subscriber's end of a topic; the topic goes away with its last listener.
+struct Listener {
+    receiver: broadcast::Receiver<Arc<Event>>,
+    topic: Topic,
+    hub: Arc<Hub>,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let mut topics = self.hub.lock();
+        // Under the lock no one can subscribe meanwhile; this listener still counts itself.
+        if topics
+            .get(&self.topic)
+            .is_some_and(|sender| sender.receiver_count() <= 1)
+        {
+            topics.remove(&self.topic);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::StreamExt;
+
+    fn event(n: i32) -> Event {
+        let now = crate::clock::now();
+        Event::NotificationCreated(notification::Model {
+            id: Uuid::now_v7(),
+            user_id: Uuid::nil(),
+            kind: crate::notifications::entity::NotificationKind::System,
+            title: format!("n{n}"),
+            body: String::new(),
+            subject_type: None,
+            subject_id: None,
+            is_read: false,
+            read_at: None,
+            created_at: now,
+        })
+    }
+
+    fn title(delivery: Option<Delivery>) -> String {
+        match delivery {
+            Some(Delivery::Event(e)) => match &*e {
+                Event::NotificationCreated(n) => n.title.clone(),
+            },
+            other => format!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn each_subscriber_gets_each_event_of_its_topic_in_order() {
+        let events = Events::in_process(16);
+        let me = Topic::User(Uuid::now_v7());
+        let other = Topic::User(Uuid::now_v7());
+        let mut a = Box::pin(events.subscribe(me));
+        let mut b = Box::pin(events.subscribe(me));
+        events.publish(other, event(0));
+        events.publish(me, event(1));
+        events.publish(me, event(2));
+        for s in [&mut a, &mut b] {
+            assert_eq!(title(s.next().await), "n1");
+            assert_eq!(title(s.next().await), "n2");
+        }
+    }
+
+    #[tokio::test]
+    async fn topics_exist_only_while_someone_listens() {
+        let events = Events::in_process(16);
+        let me = Topic::User(Uuid::now_v7());
+        events.publish(me, event(1));
+        assert_eq!(events.topics(), 0);
+        let a = events.subscribe(me);
+        let b = events.subscribe(me);
+        assert_eq!(events.topics(), 1);
+        drop(a);
+        assert_eq!(events.topics(), 1);
+        drop(b);
+        assert_eq!(events.topics(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_slow_subscriber_is_told_what_it_missed_and_publishers_do_not_wait() {
+        let events = Events::in_process(4);
+        let me = Topic::User(Uuid::now_v7());
+        let mut slow = Box::pin(events.subscribe(me));
+        for n in 0..10 {
+            events.publish(me, event(n));
+        }
+        match slow.next().await {
+            Some(Delivery::Missed(n)) => assert_eq!(n, 6),
+            other => panic!("expected a missed count, got {other:?}"),
+        }
+        assert_eq!(title(slow.next().await), "n6");
+    }
+}

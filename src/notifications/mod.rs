@@ -1,0 +1,5 @@
+//! Notifications (PRODUCT.md §8): stored for one user, then pushed live.
+
+pub mod entity;
+pub mod graphql;
+pub mod service;

@@ -1,0 +1,186 @@
+//! Notifications: stored in the transaction of what they tell about, published once it commits,
+//! read and marked only by their owner.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+};
+use uuid::Uuid;
+
+use super::entity::{notification, NotificationKind};
+use crate::app::AppState;
+use crate::auth::Viewer;
+use crate::clock;
+use crate::error::{AppError, AppResult};
+use crate::events::{Event, Events, Topic};
+use crate::paging::{self, KeyKind, PageArgs, Slice, Sort};
+
+/// A notification about to be stored: for whom, what, and what it is about.
+pub struct Notice {
+    pub user_id: Uuid,
+    pub kind: NotificationKind,
+    pub title: String,
+    pub body: String,
+    /// The kind of thing it is about (`ServiceRecord`, `Sale`, `Referral`, `ChatRoom`…) and its id.
+    pub subject: Option<(&'static str, Uuid)>,
+}
+
+/// Notifications stored in a transaction, waiting for it to commit before they go out live.
+#[must_use = "publish the stored notifications once the transaction commits"]
+#[derive(Default, Debug)]
+pub struct Outbox(Vec<notification::Model>);
+
+impl Outbox {
+    pub fn extend(&mut self, other: Outbox) {
+        self.0.extend(other.0);
+    }
+
+    /// Pushes each notification to its user's live subscriptions. Call after the commit.
+    pub fn publish(self, events: &Events) {
+        for notification in self.0 {
+            events.publish(
+                Topic::User(notification.user_id),
+                Event::NotificationCreated(notification),
+            );
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Keeps a text within its column, cutting on a character boundary.
+fn clip(text: String, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((end, _)) => text[..end].to_string(),
+        None => text,
+    }
+}
+
+/// Stores notices in the caller's transaction.
+pub async fn store(
+    db: &impl ConnectionTrait,
+    notices: impl IntoIterator<Item = Notice>,
+) -> AppResult<Outbox> {
+    let mut outbox = Outbox::default();
+    for notice in notices {
+        let model = notification::Model {
+            id: Uuid::now_v7(),
+            user_id: notice.user_id,
+            kind: notice.kind,
+            title: clip(notice.title, 200),
+            body: clip(notice.body, 1000),
+            subject_type: notice.subject.map(|(kind, _)| kind.to_string()),
+            subject_id: notice.subject.map(|(_, id)| id),
+            is_read: false,
+            read_at: None,
+            created_at: clock::now(),
+        };
+        let active: notification::ActiveModel = model.into();
+        outbox.0.push(active.insert(db).await?);
+    }
+    Ok(outbox)
+}
+
+pub fn notification_sort() -> Sort {
+    Sort::new(
+        "NOTIFICATION_CREATED_AT_DESC",
+        Expr::col((notification::Entity, notification::Column::CreatedAt)),
+        KeyKind::Time,
+        Expr::col((notification::Entity, notification::Column::Id)),
+        true,
+    )
+}
+
+fn notification_key(n: &notification::Model) -> (i64, Uuid) {
+    (paging::time_key(n.created_at), n.id)
+}
+
+/// The viewer's notifications, newest first; only the unread ones when asked.
+pub async fn list(
+    state: &AppState,
+    viewer: &Viewer,
+    unread_only: bool,
+    args: &PageArgs,
+    with_total: bool,
+) -> AppResult<(Slice<notification::Model>, Option<u64>)> {
+    let identity = viewer.identity()?;
+    let mut query =
+        notification::Entity::find().filter(notification::Column::UserId.eq(identity.user_id));
+    if unread_only {
+        query = query.filter(notification::Column::IsRead.eq(false));
+    }
+    notification_sort()
+        .page(&state.db, query, args, with_total, notification_key)
+        .await
+}
+
+/// How many of the viewer's notifications are unread.
+pub async fn unread_count(state: &AppState, viewer: &Viewer) -> AppResult<u64> {
+    let identity = viewer.identity()?;
+    Ok(notification::Entity::find()
+        .filter(notification::Column::UserId.eq(identity.user_id))
+        .filter(notification::Column::IsRead.eq(false))
+        .count(&state.db)
+        .await?)
+}
+
+/// Marks one of the viewer's notifications read (again is fine); anyone else's is `NOT_FOUND`.
+pub async fn mark_read(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Uuid,
+) -> AppResult<notification::Model> {
+    let identity = viewer.identity()?;
+    let owned = || {
+        notification::Entity::find_by_id(id)
+            .filter(notification::Column::UserId.eq(identity.user_id))
+    };
+    let found = owned()
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::not_found("Notification"))?;
+    if found.is_read {
+        return Ok(found);
+    }
+    notification::Entity::update_many()
+        .col_expr(notification::Column::IsRead, Expr::value(true))
+        .col_expr(notification::Column::ReadAt, Expr::value(clock::now()))
+        .filter(notification::Column::Id.eq(id))
+        .filter(notification::Column::IsRead.eq(false))
+        .exec(&state.db)
+        .await?;
+    owned()
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::not_found("Notification"))
+}
+
+/// Marks every unread notification of the viewer read; returns how many it marked.
+pub async fn mark_all_read(state: &AppState, viewer: &Viewer) -> AppResult<u64> {
+    let identity = viewer.identity()?;
+    let result = notification::Entity::update_many()
+        .col_expr(notification::Column::IsRead, Expr::value(true))
+        .col_expr(notification::Column::ReadAt, Expr::value(clock::now()))
+        .filter(notification::Column::UserId.eq(identity.user_id))
+        .filter(notification::Column::IsRead.eq(false))
+        .exec(&state.db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clip;
+
+    #[test]
+    fn clipping_keeps_whole_characters() {
+        assert_eq!(clip("héllo".to_string(), 2), "hé");
+        assert_eq!(clip("abc".to_string(), 10), "abc");
+    }
+}
