@@ -34,6 +34,7 @@ pub struct Services {
     pub sms: SmsSender,
     pub media: MediaStore,
     pub events: Events,
+    pub chat: crate::chat::service::ChatState,
     pub metrics: Arc<Metrics>,
 }
 
@@ -71,6 +72,7 @@ impl AppState {
                 config.uploads.max_file_bytes,
             ),
             events: Events::in_process(config.event_buffer),
+            chat: crate::chat::service::ChatState::default(),
             metrics,
             db,
             config,

@@ -353,7 +353,7 @@ impl Config {
             ws_session_check: Duration::from_secs(vars.positive("WS_SESSION_CHECK_SECONDS", 5)?),
             ws_keepalive: Duration::from_secs(vars.positive("WS_KEEPALIVE_SECONDS", 15)?),
             uploads: UploadLimits {
-                max_file_bytes: vars.positive("UPLOAD_MAX_FILE_BYTES", 10 * 1024 * 1024)?,
+                max_file_bytes: vars.positive("UPLOAD_MAX_FILE_BYTES", 25 * 1024 * 1024)?,
                 max_files: vars.positive("UPLOAD_MAX_FILES", 10)?,
                 max_body_bytes: vars.positive("UPLOAD_MAX_BODY_BYTES", 50 * 1024 * 1024)?,
                 signed_url_ttl: vars.seconds("MEDIA_URL_TTL_SECONDS", 3600)?,

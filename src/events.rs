@@ -10,11 +10,13 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
+use crate::chat::entity::{message, room};
 use crate::notifications::entity::notification;
 
 /// Who an event is addressed to.
@@ -22,12 +24,15 @@ use crate::notifications::entity::notification;
 pub enum Topic {
     /// Everything addressed to one user, across rooms.
     User(Uuid),
+    /// Everything that happens in one chat room.
+    Room(Uuid),
 }
 
 impl fmt::Display for Topic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::User(id) => write!(f, "user:{id}"),
+            Self::Room(id) => write!(f, "room:{id}"),
         }
     }
 }
@@ -37,6 +42,40 @@ impl fmt::Display for Topic {
 pub enum Event {
     /// A notification was stored for the topic's user.
     NotificationCreated(notification::Model),
+    /// A message was sent to the room.
+    MessageCreated(message::Model),
+    /// A message's body changed.
+    MessageEdited(message::Model),
+    /// A message was deleted (it keeps its place).
+    MessageDeleted(message::Model),
+    /// Someone started or stopped typing in the room (not stored).
+    Typing {
+        room_id: Uuid,
+        user_id: Uuid,
+        is_typing: bool,
+        expires_at: DateTime<Utc>,
+    },
+    MemberAdded {
+        room_id: Uuid,
+        user_id: Uuid,
+        added_by: Option<Uuid>,
+    },
+    MemberRemoved {
+        room_id: Uuid,
+        user_id: Uuid,
+        removed_by: Option<Uuid>,
+    },
+    RoomUpdated(room::Model),
+    /// A member moved their read mark.
+    RoomRead {
+        room_id: Uuid,
+        user_id: Uuid,
+        last_read_at: DateTime<Utc>,
+    },
+    /// To a member's user topic: something new in one of their rooms.
+    RoomActivity {
+        room_id: Uuid,
+    },
 }
 
 /// What a subscriber receives: an event, or word that it fell behind and missed some.
@@ -163,6 +202,7 @@ mod tests {
         match delivery {
             Some(Delivery::Event(e)) => match &*e {
                 Event::NotificationCreated(n) => n.title.clone(),
+                other => format!("{other:?}"),
             },
             other => format!("{other:?}"),
         }

@@ -179,6 +179,7 @@ async fn graphql_handler(
             .data(Loaders::new(
                 state.app.db.clone(),
                 state.app.config.dataloader_delay,
+                viewer.user_id(),
             ))
     };
     let response = match batch {

@@ -6,6 +6,8 @@ pub mod accounts;
 pub mod app;
 /// Authentication mechanics: JWTs, password hashing, codes, throttling, the `Viewer`.
 pub mod auth;
+/// Chat rooms, members, messages, read marks and typing.
+pub mod chat;
 /// The command line: serve, migrate, create-admin, export-schema.
 pub mod cli;
 /// The time at the precision the databases keep.

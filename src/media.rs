@@ -16,15 +16,17 @@ pub struct Incoming {
     pub bytes: Vec<u8>,
 }
 
-/// The image formats we accept, recognised by their first bytes, never by name.
+/// The file formats we accept, recognised by their first bytes, never by name: images
+/// everywhere, PDF documents in chat.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ImageKind {
+pub enum FileKind {
     Jpeg,
     Png,
     Webp,
+    Pdf,
 }
 
-impl ImageKind {
+impl FileKind {
     pub fn sniff(bytes: &[u8]) -> Option<Self> {
         if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
             Some(Self::Jpeg)
@@ -32,6 +34,8 @@ impl ImageKind {
             Some(Self::Png)
         } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
             Some(Self::Webp)
+        } else if bytes.starts_with(b"%PDF-") {
+            Some(Self::Pdf)
         } else {
             None
         }
@@ -42,6 +46,7 @@ impl ImageKind {
             Self::Jpeg => "image/jpeg",
             Self::Png => "image/png",
             Self::Webp => "image/webp",
+            Self::Pdf => "application/pdf",
         }
     }
 
@@ -50,6 +55,7 @@ impl ImageKind {
             Self::Jpeg => "jpg",
             Self::Png => "png",
             Self::Webp => "webp",
+            Self::Pdf => "pdf",
         }
     }
 
@@ -58,6 +64,7 @@ impl ImageKind {
             "jpg" => Some(Self::Jpeg),
             "png" => Some(Self::Png),
             "webp" => Some(Self::Webp),
+            "pdf" => Some(Self::Pdf),
             _ => None,
         }
     }
@@ -109,6 +116,26 @@ impl MediaStore {
         folder: &str,
         file: &Incoming,
     ) -> AppResult<Stored> {
+        self.store(field, folder, file, false).await
+    }
+
+    /// `store_image`, also accepting PDF documents (chat files).
+    pub async fn store_document(
+        &self,
+        field: &str,
+        folder: &str,
+        file: &Incoming,
+    ) -> AppResult<Stored> {
+        self.store(field, folder, file, true).await
+    }
+
+    async fn store(
+        &self,
+        field: &str,
+        folder: &str,
+        file: &Incoming,
+        documents: bool,
+    ) -> AppResult<Stored> {
         if file.bytes.len() > self.max_file_bytes {
             return Err(AppError::bad_input(
                 field,
@@ -118,9 +145,18 @@ impl MediaStore {
                 ),
             ));
         }
-        let kind = ImageKind::sniff(&file.bytes).ok_or_else(|| {
-            AppError::bad_input(field, "Only JPEG, PNG and WebP images are accepted.")
-        })?;
+        let kind = FileKind::sniff(&file.bytes)
+            .filter(|kind| documents || *kind != FileKind::Pdf)
+            .ok_or_else(|| {
+                AppError::bad_input(
+                    field,
+                    if documents {
+                        "Only JPEG, PNG and WebP images and PDF documents are accepted."
+                    } else {
+                        "Only JPEG, PNG and WebP images are accepted."
+                    },
+                )
+            })?;
         let name = format!("{}.{}", uuid::Uuid::new_v4().simple(), kind.extension());
         let path = format!("{folder}/{name}");
         let full = self.dir.join(folder);
@@ -209,7 +245,7 @@ impl MediaStore {
         let kind = Path::new(path)
             .extension()
             .and_then(|e| e.to_str())
-            .and_then(ImageKind::from_extension)?;
+            .and_then(FileKind::from_extension)?;
         let bytes = tokio::fs::read(full).await.ok()?;
         Some((bytes, kind.content_type()))
     }
@@ -232,19 +268,19 @@ mod tests {
     #[test]
     fn images_are_recognised_by_content() {
         assert_eq!(
-            ImageKind::sniff(b"\xFF\xD8\xFF\xE0rest"),
-            Some(ImageKind::Jpeg)
+            FileKind::sniff(b"\xFF\xD8\xFF\xE0rest"),
+            Some(FileKind::Jpeg)
         );
         assert_eq!(
-            ImageKind::sniff(b"\x89PNG\r\n\x1a\nrest"),
-            Some(ImageKind::Png)
+            FileKind::sniff(b"\x89PNG\r\n\x1a\nrest"),
+            Some(FileKind::Png)
         );
         assert_eq!(
-            ImageKind::sniff(b"RIFF\0\0\0\0WEBPVP8 "),
-            Some(ImageKind::Webp)
+            FileKind::sniff(b"RIFF\0\0\0\0WEBPVP8 "),
+            Some(FileKind::Webp)
         );
-        assert_eq!(ImageKind::sniff(b"hello, I am text"), None);
-        assert_eq!(ImageKind::sniff(b"RIFF\0\0\0\0WAVE"), None);
+        assert_eq!(FileKind::sniff(b"hello, I am text"), None);
+        assert_eq!(FileKind::sniff(b"RIFF\0\0\0\0WAVE"), None);
     }
 
     #[test]

@@ -154,6 +154,12 @@ async fn authenticate(
         identity: identity.clone(),
         expires,
     };
+    // DataLoaders here live as long as the socket: they batch, and (made with `new`) never cache.
+    data.insert(crate::graphql::loaders::Loaders::new(
+        app.db.clone(),
+        app.config.dataloader_delay,
+        Some(identity.user_id),
+    ));
     data.insert(viewer);
     data.insert(client);
     (data, decided)

@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_accounts;
 mod m20261123_000002_vehicles;
 mod m20261123_000003_notifications;
+mod m20261123_000004_chat;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_accounts::Migration),
             Box::new(m20261123_000002_vehicles::Migration),
             Box::new(m20261123_000003_notifications::Migration),
+            Box::new(m20261123_000004_chat::Migration),
         ]
     }
 }

@@ -510,7 +510,7 @@ impl AccountsMutation {
         ))
     }
 
-    /// Sets the viewer's picture: JPEG, PNG or WebP (checked by content), at most 10 MiB.
+    /// Sets the viewer's picture: JPEG, PNG or WebP (checked by content), at most `UPLOAD_MAX_FILE_BYTES` (25 MiB by default).
     async fn upload_avatar(&self, ctx: &Context<'_>, file: Upload) -> Result<User> {
         let file = read_upload(ctx, &file).await?;
         Ok(User::new(

@@ -1231,3 +1231,35 @@ async fn get_user_or_not_found(db: &impl ConnectionTrait, id: Uuid) -> AppResult
 fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
+
+/// Who the viewer may start a direct conversation with: customers see active staff, staff see
+/// every active account; never themselves. Newest first.
+pub async fn messageable_users(
+    state: &AppState,
+    viewer: &Viewer,
+    search: Option<String>,
+    args: &PageArgs,
+    with_total: bool,
+) -> AppResult<(Slice<user::Model>, Option<u64>)> {
+    let identity = viewer.identity()?;
+    let roles = (!identity.is_staff()).then(|| vec![Role::Staff, Role::Admin]);
+    let filter = UserFilter {
+        search,
+        roles,
+        statuses: Some(vec![AccountStatus::Active]),
+    };
+    let query = filtered_users(&filter)?.filter(user::Column::Id.ne(identity.user_id));
+    user_sort()
+        .page(&state.db, query, args, with_total, |u| {
+            (paging::time_key(u.created_at), u.id)
+        })
+        .await
+}
+
+/// Active accounts among these ids (chat members, senders…).
+pub async fn users_by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec<user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}

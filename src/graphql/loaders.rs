@@ -8,6 +8,8 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::accounts::entity::user;
+use crate::chat::entity::{member, message, room};
+use crate::chat::service as chat;
 use crate::error::AppError;
 use crate::sales::entity::sale;
 use crate::sales::service as sales;
@@ -34,11 +36,20 @@ pub struct Loaders {
     pub unit_records: DataLoader<UnitRecordsLoader>,
     /// A unit's sale.
     pub unit_sale: DataLoader<UnitSaleLoader>,
+    /// Chat rooms by id.
+    pub rooms: DataLoader<RoomLoader>,
+    /// A room's members in the order they joined.
+    pub room_members: DataLoader<RoomMembersLoader>,
+    /// A room's newest message, by room and its `last_seq`.
+    pub last_message: DataLoader<LastMessageLoader>,
+    /// The viewer's unread messages per room.
+    pub unread: DataLoader<UnreadLoader>,
 }
 
 impl Loaders {
-    /// `delay`: how long each loader gathers keys before it runs its batch.
-    pub fn new(db: DatabaseConnection, delay: std::time::Duration) -> Self {
+    /// `delay`: how long each loader gathers keys before it runs its batch; `viewer`: whose
+    /// unread counts the `unread` loader reads.
+    pub fn new(db: DatabaseConnection, delay: std::time::Duration, viewer: Option<Uuid>) -> Self {
         let users = || DataLoader::new(UserLoader { db: db.clone() }, tokio::spawn).delay(delay);
         Self {
             users: users(),
@@ -49,7 +60,14 @@ impl Loaders {
             photos: DataLoader::new(PhotosLoader { db: db.clone() }, tokio::spawn).delay(delay),
             unit_records: DataLoader::new(UnitRecordsLoader { db: db.clone() }, tokio::spawn)
                 .delay(delay),
-            unit_sale: DataLoader::new(UnitSaleLoader { db }, tokio::spawn).delay(delay),
+            unit_sale: DataLoader::new(UnitSaleLoader { db: db.clone() }, tokio::spawn)
+                .delay(delay),
+            rooms: DataLoader::new(RoomLoader { db: db.clone() }, tokio::spawn).delay(delay),
+            room_members: DataLoader::new(RoomMembersLoader { db: db.clone() }, tokio::spawn)
+                .delay(delay),
+            last_message: DataLoader::new(LastMessageLoader { db: db.clone() }, tokio::spawn)
+                .delay(delay),
+            unread: DataLoader::new(UnreadLoader { db, viewer }, tokio::spawn).delay(delay),
         }
     }
 }
@@ -150,5 +168,67 @@ impl Loader<Uuid> for UnitSaleLoader {
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
         let rows = sales::sales_of_units(&self.db, keys).await?;
         Ok(rows.into_iter().map(|s| (s.unit_id, s)).collect())
+    }
+}
+
+pub struct RoomLoader {
+    db: DatabaseConnection,
+}
+
+impl Loader<Uuid> for RoomLoader {
+    type Value = room::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = chat::rooms_by_ids(&self.db, keys).await?;
+        Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+    }
+}
+
+pub struct RoomMembersLoader {
+    db: DatabaseConnection,
+}
+
+impl Loader<Uuid> for RoomMembersLoader {
+    type Value = Vec<member::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = chat::members_of(&self.db, keys).await?;
+        Ok(grouped(rows, |m| m.room_id))
+    }
+}
+
+pub struct LastMessageLoader {
+    db: DatabaseConnection,
+}
+
+impl Loader<(Uuid, i64)> for LastMessageLoader {
+    type Value = message::Model;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[(Uuid, i64)],
+    ) -> Result<HashMap<(Uuid, i64), Self::Value>, Self::Error> {
+        let rows = chat::last_messages(&self.db, keys).await?;
+        Ok(rows.into_iter().map(|m| ((m.room_id, m.seq), m)).collect())
+    }
+}
+
+pub struct UnreadLoader {
+    db: DatabaseConnection,
+    viewer: Option<Uuid>,
+}
+
+impl Loader<Uuid> for UnreadLoader {
+    type Value = u64;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let Some(viewer) = self.viewer else {
+            return Ok(HashMap::new());
+        };
+        Ok(chat::unread_in_rooms(&self.db, viewer, keys).await?)
     }
 }

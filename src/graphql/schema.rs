@@ -4,6 +4,7 @@
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::accounts::graphql::{AccountsMutation, AccountsQuery};
+use crate::chat::graphql::{ChatMutation, ChatQuery, ChatSubscription};
 use crate::config::QueryLimits;
 use crate::notifications::graphql::{
     NotificationsMutation, NotificationsQuery, NotificationsSubscription,
@@ -22,6 +23,7 @@ pub struct Query(
     WorkshopQuery,
     SalesQuery,
     NotificationsQuery,
+    ChatQuery,
 );
 
 /// Every mutation of the API.
@@ -32,11 +34,12 @@ pub struct Mutation(
     WorkshopMutation,
     SalesMutation,
     NotificationsMutation,
+    ChatMutation,
 );
 
 /// Every subscription of the API (served on `/graphql/ws`).
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(NotificationsSubscription);
+pub struct Subscription(NotificationsSubscription, ChatSubscription);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 

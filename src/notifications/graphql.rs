@@ -122,6 +122,7 @@ impl NotificationsSubscription {
             match delivery {
                 Delivery::Event(event) => match &*event {
                     Event::NotificationCreated(n) => Some(Ok(Notification(n.clone()))),
+                    _ => None,
                 },
                 Delivery::Missed(n) => Some(Err(missed(n))),
             }

@@ -556,6 +556,17 @@ pub async fn staff_metrics(
     })
 }
 
+/// The unit and the buyer of a sale, if the sale exists.
+pub async fn sale_parties(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> AppResult<Option<(Uuid, Option<Uuid>)>> {
+    Ok(sale::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(|s| (s.unit_id, s.buyer_id)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

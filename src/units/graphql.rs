@@ -503,7 +503,7 @@ impl UnitsMutation {
         Ok(service::delete_unit(state(ctx)?, viewer(ctx)?, id).await?)
     }
 
-    /// Adds a photo (JPEG, PNG or WebP by content; at most 10 MiB; 30 per unit) after the others.
+    /// Adds a photo (JPEG, PNG or WebP by content; at most `UPLOAD_MAX_FILE_BYTES`, 25 MiB by default; 30 per unit) after the others.
     async fn add_unit_photo(
         &self,
         ctx: &Context<'_>,

@@ -999,3 +999,14 @@ pub async fn photo_is_public(db: &impl ConnectionTrait, path: &str) -> AppResult
         .await?
         .unwrap_or(false))
 }
+
+/// The owner of a unit (`Some(None)`: dealership stock), or `None` when there is no such unit.
+/// For other domains that tie something to a unit's owner (a chat about the unit).
+pub async fn owner_of(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<Option<Uuid>>> {
+    Ok(unit::Entity::find_by_id(id)
+        .all(db)
+        .await?
+        .into_iter()
+        .next()
+        .map(|u| u.owner_id))
+}

@@ -457,3 +457,11 @@ pub async fn delete_record(state: &AppState, viewer: &Viewer, id: Uuid) -> AppRe
     }
     Ok(true)
 }
+
+/// The unit a service record belongs to, if the record exists.
+pub async fn unit_of_record(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<Uuid>> {
+    Ok(service_record::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(|r| r.unit_id))
+}

@@ -1,0 +1,7 @@
+//! Chat (PRODUCT.md §7): support, direct and group rooms, members with read marks, messages
+//! numbered per room, typing indicators; every change published to the room once it commits.
+
+pub mod entity;
+pub mod graphql;
+pub mod service;
+pub mod typing;
