@@ -54,6 +54,10 @@ impl AppState {
     pub async fn new(config: Config) -> Result<Self, String> {
         let metrics = Arc::new(Metrics::new());
         let db = connect(&config, Some(metrics.clone())).await?;
+        let events = match &config.redis_url {
+            Some(url) => Events::with_redis(config.event_buffer, url).await?,
+            None => Events::in_process(config.event_buffer),
+        };
         Migrator::up(&db, None)
             .await
             .map_err(|e| format!("database migration failed: {e}"))?;
@@ -71,7 +75,7 @@ impl AppState {
                 config.uploads.signed_url_ttl,
                 config.uploads.max_file_bytes,
             ),
-            events: Events::in_process(config.event_buffer),
+            events,
             chat: crate::chat::service::ChatState::default(),
             metrics,
             db,

@@ -88,6 +88,8 @@ pub struct LoginThrottle {
 pub struct Config {
     pub app_env: AppEnv,
     pub database_url: String,
+    /// Redis for events across instances (and presence); `None`: events stay in this process.
+    pub redis_url: Option<String>,
     pub database_max_connections: u32,
     pub host: IpAddr,
     pub port: u16,
@@ -261,6 +263,15 @@ impl Config {
             ));
         }
 
+        let redis_url = vars.raw("REDIS_URL");
+        if let Some(u) = &redis_url {
+            if !(u.starts_with("redis://") || u.starts_with("rediss://")) {
+                return Err(ConfigError(
+                    "REDIS_URL: must start with redis:// or rediss://".to_string(),
+                ));
+            }
+        }
+
         let smtp_url = vars.raw("SMTP_URL");
         if let Some(u) = &smtp_url {
             if !(u.starts_with("smtp://") || u.starts_with("smtps://")) {
@@ -304,6 +315,7 @@ impl Config {
         Ok(Self {
             app_env,
             database_url,
+            redis_url,
             database_max_connections: vars.positive("DATABASE_MAX_CONNECTIONS", 10)?,
             host,
             port,

@@ -5,10 +5,18 @@
 //! the first subscriber and dropped with the last, so publishing to a topic nobody listens to costs
 //! a map lookup. A subscriber that falls more than `capacity` events behind is told how many it
 //! missed and carries on; publishers never wait for subscribers.
+//!
+//! With Redis (`REDIS_URL`), an event is delivered locally at once and also published, in order,
+//! on one Redis channel by one publishing task; each process keeps ONE subscribing connection to
+//! that channel and hands what other processes published to its local topics. When Redis goes
+//! away, publishing retries with backoff (holding what waits, never blocking the publisher) and the
+//! subscription is re-made with backoff; `/ready` says 503 meanwhile.
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
@@ -89,7 +97,29 @@ pub enum Delivery {
 #[derive(Clone)]
 pub struct Events {
     hub: Arc<Hub>,
+    redis: Option<Arc<RedisBus>>,
 }
+
+/// The Redis side: where to publish, and whether the subscription is up.
+struct RedisBus {
+    instance: Uuid,
+    outgoing: tokio::sync::mpsc::Sender<Vec<u8>>,
+    subscribed: Arc<AtomicBool>,
+}
+
+/// One event on the wire between processes.
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    from: Uuid,
+    topic: Topic,
+    event: Event,
+}
+
+/// The Redis channel every process publishes to and listens on.
+const CHANNEL: &str = "autohub:events";
+/// Events waiting for Redis before new ones are dropped (and logged).
+const OUTGOING_BUFFER: usize = 100_000;
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 struct Hub {
     topics: Mutex<HashMap<Topic, broadcast::Sender<Arc<Event>>>>,
@@ -120,12 +150,76 @@ impl Events {
                 topics: Mutex::default(),
                 capacity: capacity.max(1),
             }),
+            redis: None,
         }
+    }
+
+    /// Events shared with other processes through Redis. Fails when Redis does not answer now;
+    /// later outages are ridden out (see the module's comment).
+    pub async fn with_redis(capacity: usize, url: &str) -> Result<Self, String> {
+        let client =
+            redis::Client::open(url).map_err(|e| format!("REDIS_URL: cannot use it: {e}"))?;
+        let publisher = client
+            .get_connection_manager()
+            .await
+            .map_err(|e| format!("Redis is not reachable: {e}"))?;
+        let mut first = client
+            .get_async_pubsub()
+            .await
+            .map_err(|e| format!("Redis is not reachable: {e}"))?;
+        first
+            .subscribe(CHANNEL)
+            .await
+            .map_err(|e| format!("Redis refused the subscription: {e}"))?;
+        let local = Self::in_process(capacity);
+        let (outgoing, queue) = tokio::sync::mpsc::channel(OUTGOING_BUFFER);
+        let subscribed = Arc::new(AtomicBool::new(true));
+        let instance = Uuid::now_v7();
+        tokio::spawn(publish_in_order(publisher, queue));
+        tokio::spawn(listen(
+            client,
+            first,
+            instance,
+            local.hub.clone(),
+            subscribed.clone(),
+        ));
+        Ok(Self {
+            redis: Some(Arc::new(RedisBus {
+                instance,
+                outgoing,
+                subscribed,
+            })),
+            ..local
+        })
+    }
+
+    /// False while events from other processes cannot arrive (Redis lost, not yet re-subscribed).
+    pub fn is_connected(&self) -> bool {
+        self.redis
+            .as_ref()
+            .is_none_or(|bus| bus.subscribed.load(Ordering::Acquire))
     }
 
     /// Publishes one event. Call it after the transaction that made the event true committed.
     pub fn publish(&self, topic: Topic, event: Event) {
-        self.hub.deliver(topic, Arc::new(event));
+        if let Some(bus) = &self.redis {
+            let envelope = Envelope {
+                from: bus.instance,
+                topic,
+                event,
+            };
+            match serde_json::to_vec(&envelope) {
+                Ok(bytes) => {
+                    if bus.outgoing.try_send(bytes).is_err() {
+                        tracing::warn!(%topic, "Redis is behind: an event for other instances was dropped");
+                    }
+                }
+                Err(err) => tracing::error!(%err, "an event could not be encoded"),
+            }
+            self.hub.deliver(topic, Arc::new(envelope.event));
+        } else {
+            self.hub.deliver(topic, Arc::new(event));
+        }
     }
 
     /// Listens to a topic from now on.
@@ -155,6 +249,84 @@ impl Events {
     pub fn topics(&self) -> usize {
         self.hub.lock().len()
     }
+}
+
+/// Publishes queued events one after another, so other processes see them in publish order;
+/// while Redis is away the current one is retried with backoff.
+async fn publish_in_order(
+    mut redis: redis::aio::ConnectionManager,
+    mut queue: tokio::sync::mpsc::Receiver<Vec<u8>>,
+) {
+    while let Some(payload) = queue.recv().await {
+        let mut backoff = Duration::from_millis(50);
+        loop {
+            let sent: redis::RedisResult<()> = redis::cmd("PUBLISH")
+                .arg(CHANNEL)
+                .arg(&payload)
+                .query_async(&mut redis)
+                .await;
+            match sent {
+                Ok(()) => break,
+                Err(err) => {
+                    tracing::warn!(%err, "publishing to Redis failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+    }
+}
+
+/// The process's one subscribing connection: hands other processes' events to local topics,
+/// and subscribes again with backoff whenever the connection is lost.
+async fn listen(
+    client: redis::Client,
+    first: redis::aio::PubSub,
+    me: Uuid,
+    hub: Arc<Hub>,
+    subscribed: Arc<AtomicBool>,
+) {
+    use futures_util::StreamExt;
+    let mut current = Some(first);
+    let mut backoff = Duration::from_millis(50);
+    loop {
+        let pubsub = match current.take() {
+            Some(pubsub) => Some(pubsub),
+            None => resubscribe(&client).await,
+        };
+        if let Some(pubsub) = pubsub {
+            subscribed.store(true, Ordering::Release);
+            backoff = Duration::from_millis(50);
+            let mut messages = pubsub.into_on_message();
+            while let Some(message) = messages.next().await {
+                match serde_json::from_slice::<Envelope>(message.get_payload_bytes()) {
+                    Ok(envelope) if envelope.from != me => {
+                        hub.deliver(envelope.topic, Arc::new(envelope.event));
+                    }
+                    Ok(_) => {}
+                    Err(err) => tracing::warn!(%err, "an event from Redis was unreadable"),
+                }
+            }
+            subscribed.store(false, Ordering::Release);
+            tracing::warn!("the Redis subscription was lost; subscribing again");
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+async fn resubscribe(client: &redis::Client) -> Option<redis::aio::PubSub> {
+    let mut pubsub = client
+        .get_async_pubsub()
+        .await
+        .map_err(|err| tracing::warn!(%err, "Redis is not reachable for the subscription"))
+        .ok()?;
+    pubsub
+        .subscribe(CHANNEL)
+        .await
+        .map_err(|err| tracing::warn!(%err, "subscribing to Redis failed"))
+        .ok()?;
+    Some(pubsub)
 }
 
 /// One subscriber's end of a topic; the topic goes away with its last listener.

@@ -444,6 +444,9 @@ async fn health() -> &'static str {
 }
 
 async fn ready(State(state): State<HttpState>) -> Response {
+    if !state.app.events.is_connected() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "Redis subscription down").into_response();
+    }
     match state.app.db.ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(err) => {

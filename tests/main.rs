@@ -19,6 +19,7 @@ mod nested;
 mod photos;
 mod referral_credit;
 mod sales;
+mod scale_out;
 mod schema;
 mod server;
 mod units;

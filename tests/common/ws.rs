@@ -23,7 +23,12 @@ pub struct Socket {
 impl TestApp {
     /// Opens `/graphql/ws` in the given protocol (nothing sent yet).
     pub async fn socket(&self, protocol: &'static str) -> Socket {
-        let url = format!("{}/graphql/ws", self.base.replacen("http", "ws", 1));
+        self.socket_at(&self.base, protocol).await
+    }
+
+    /// The same on another server (a second instance).
+    pub async fn socket_at(&self, base: &str, protocol: &'static str) -> Socket {
+        let url = format!("{}/graphql/ws", base.replacen("http", "ws", 1));
         let mut request = url.into_client_request().unwrap();
         request
             .headers_mut()
