@@ -21,6 +21,7 @@ use crate::events::Events;
 use crate::mail::Mailer;
 use crate::media::MediaStore;
 use crate::metrics::Metrics;
+use crate::presence::Presence;
 use crate::sms::SmsSender;
 
 pub struct Services {
@@ -35,6 +36,7 @@ pub struct Services {
     pub media: MediaStore,
     pub events: Events,
     pub chat: crate::chat::service::ChatState,
+    pub presence: crate::presence::Presence,
     pub metrics: Arc<Metrics>,
 }
 
@@ -54,9 +56,15 @@ impl AppState {
     pub async fn new(config: Config) -> Result<Self, String> {
         let metrics = Arc::new(Metrics::new());
         let db = connect(&config, Some(metrics.clone())).await?;
-        let events = match &config.redis_url {
-            Some(url) => Events::with_redis(config.event_buffer, url).await?,
-            None => Events::in_process(config.event_buffer),
+        let (events, presence) = match &config.redis_url {
+            Some(url) => (
+                Events::with_redis(config.event_buffer, url).await?,
+                Presence::with_redis(url, config.presence_lease).await?,
+            ),
+            None => (
+                Events::in_process(config.event_buffer),
+                Presence::in_process(),
+            ),
         };
         Migrator::up(&db, None)
             .await
@@ -77,6 +85,7 @@ impl AppState {
             ),
             events,
             chat: crate::chat::service::ChatState::default(),
+            presence,
             metrics,
             db,
             config,

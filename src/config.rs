@@ -126,6 +126,9 @@ pub struct Config {
     pub event_buffer: usize,
     /// How often an open WebSocket checks that its session is still live.
     pub ws_session_check: Duration,
+    /// With Redis: how long an instance's claim that a user is online lasts unless renewed (an
+    /// instance that dies leaves its users online at most this long).
+    pub presence_lease: Duration,
     /// How often the server sends a keep-alive on an open WebSocket.
     pub ws_keepalive: Duration,
     pub uploads: UploadLimits,
@@ -363,6 +366,7 @@ impl Config {
             referral_reward_points: vars.parse("REFERRAL_REWARD_POINTS", 500)?,
             event_buffer: vars.positive("EVENT_BUFFER", 256)?,
             ws_session_check: Duration::from_secs(vars.positive("WS_SESSION_CHECK_SECONDS", 5)?),
+            presence_lease: Duration::from_secs(vars.positive("PRESENCE_LEASE_SECONDS", 30)?),
             ws_keepalive: Duration::from_secs(vars.positive("WS_KEEPALIVE_SECONDS", 15)?),
             uploads: UploadLimits {
                 max_file_bytes: vars.positive("UPLOAD_MAX_FILE_BYTES", 25 * 1024 * 1024)?,

@@ -84,6 +84,12 @@ pub enum Event {
     RoomActivity {
         room_id: Uuid,
     },
+    /// To the user topics of those who share a room with the user.
+    PresenceChanged {
+        user_id: Uuid,
+        is_online: bool,
+        last_seen_at: Option<DateTime<Utc>>,
+    },
 }
 
 /// What a subscriber receives: an event, or word that it fell behind and missed some.

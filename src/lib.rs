@@ -38,6 +38,8 @@ pub mod money;
 pub mod notifications;
 /// Keyset paging: orderings, cursors, windows, slices.
 pub mod paging;
+/// Who is online: sockets counted per user, shared through Redis.
+pub mod presence;
 /// Referral codes and referrals.
 pub mod referrals;
 /// Recorded sales, commissions, the sales summary and staff metrics.

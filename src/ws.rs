@@ -37,6 +37,8 @@ enum Init {
         identity: Identity,
         /// When the token expires, as a monotonic instant.
         expires: Instant,
+        /// Counts the user online while the socket lives.
+        _presence: crate::presence::Connection,
     },
 }
 
@@ -153,6 +155,7 @@ async fn authenticate(
     let decided = Init::Accepted {
         identity: identity.clone(),
         expires,
+        _presence: crate::presence::Connection::open(app, identity.user_id).await,
     };
     // DataLoaders here live as long as the socket: they batch, and (made with `new`) never cache.
     data.insert(crate::graphql::loaders::Loaders::new(

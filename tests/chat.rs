@@ -805,3 +805,68 @@ async fn assert_refused(socket: &mut crate::common::ws::Socket, id: &str) {
     assert_eq!(end["type"], "complete", "{end}");
     assert_eq!(end["id"], id);
 }
+
+async fn is_online(app: &TestApp, base: &str, who: &Actor, whom: &Actor) -> bool {
+    let r: Value = app
+        .client
+        .post(format!("{base}/graphql"))
+        .bearer_auth(&who.access)
+        .json(&json!({ "query": "query($u: ID!) { user(id: $u) { isOnline lastSeenAt } }", "variables": { "u": whom.id } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["data"]["user"]["isOnline"]
+        .as_bool()
+        .unwrap_or_else(|| panic!("{r}"))
+}
+
+/// Online with the first socket, still online while a second is open, offline after the last;
+/// those who share a room hear of each change once.
+pub(crate) async fn presence_follows_sockets(app: &TestApp, other_base: &str) {
+    let admin = app.admin().await;
+    let ann = app.customer("present@example.com").await;
+    id(
+        &app.gql_as(&ann.access, DIRECT, json!({ "u": admin.id }))
+            .await,
+        "openDirectRoom",
+    );
+    let presence =
+        "subscription { myEvents { ... on PresenceChanged { user { id } isOnline lastSeenAt } } }";
+    let mut watcher = app.live(NEW, &admin.access).await;
+    watcher.subscribe("p", presence, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!is_online(app, &app.base, &admin, &ann).await);
+
+    let first = app.live(NEW, &ann.access).await;
+    let payload = watcher.data("p").await;
+    assert_eq!(payload["data"]["myEvents"]["isOnline"], true, "{payload}");
+    assert_eq!(payload["data"]["myEvents"]["user"]["id"], ann.id.as_str());
+    for base in [app.base.as_str(), other_base] {
+        assert!(is_online(app, base, &admin, &ann).await, "{base}");
+    }
+    let second = app.live(OLD, &ann.access).await;
+    first.close().await;
+    assert!(
+        watcher.quiet_for(Duration::from_millis(400)).await,
+        "still online"
+    );
+    for base in [app.base.as_str(), other_base] {
+        assert!(is_online(app, base, &admin, &ann).await, "{base}");
+    }
+    second.close().await;
+    let payload = watcher.data("p").await;
+    assert_eq!(payload["data"]["myEvents"]["isOnline"], false, "{payload}");
+    assert!(payload["data"]["myEvents"]["lastSeenAt"].is_string());
+    for base in [app.base.as_str(), other_base] {
+        assert!(!is_online(app, base, &admin, &ann).await, "{base}");
+    }
+}
+
+#[tokio::test]
+async fn presence_is_online_while_a_socket_is_open() {
+    let app = TestApp::spawn().await;
+    presence_follows_sockets(&app, &app.base).await;
+}

@@ -64,6 +64,14 @@ impl Drop for Redis {
 
 /// The second instance: the server binary, on the first one's database and Redis.
 async fn second_instance(app: &TestApp, redis: &str) -> (String, tokio::process::Child) {
+    second_instance_with(app, redis, &[]).await
+}
+
+async fn second_instance_with(
+    app: &TestApp,
+    redis: &str,
+    settings: &[(&str, &str)],
+) -> (String, tokio::process::Child) {
     let port = free_port();
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_autohub"))
         .env_clear()
@@ -76,6 +84,7 @@ async fn second_instance(app: &TestApp, redis: &str) -> (String, tokio::process:
         .env("PUBLIC_URL", "http://autohub.test")
         .env("MAIL_DIR", app.dir.join("mail"))
         .env("MEDIA_DIR", app.dir.join("media"))
+        .envs(settings.iter().copied())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
@@ -206,5 +215,48 @@ async fn two_instances_share_events_through_redis_and_survive_its_restart() {
             );
         }
     }
+    // Presence agrees on both instances.
+    crate::chat::presence_follows_sockets(&app, &b).await;
     redis.stop();
+}
+
+#[tokio::test]
+async fn users_of_an_instance_that_dies_do_not_stay_online() {
+    let port = free_port();
+    let Some(redis) = Redis::start(port) else {
+        assert!(std::env::var("CI").is_err(), "CI must have redis-server");
+        eprintln!("scale_out: redis-server is not installed; skipped");
+        return;
+    };
+    let app = TestApp::spawn_with(&[("REDIS_URL", &redis.url())]).await;
+    let (b, mut b_process) =
+        second_instance_with(&app, &redis.url(), &[("PRESENCE_LEASE_SECONDS", "3")]).await;
+    let admin = app.admin().await;
+    let ann = app.customer("ann@example.com").await;
+    let mut socket = app.socket_at(&b, NEW).await;
+    let reply = socket.init(json!({ "token": ann.access })).await;
+    assert_eq!(reply["type"], "connection_ack", "{reply}");
+    let query = "query($u: ID!) { user(id: $u) { isOnline } }";
+    let online = || async {
+        let r = gql_at(
+            &app,
+            &app.base,
+            &admin.access,
+            query,
+            json!({ "u": ann.id }),
+        )
+        .await;
+        r["data"]["user"]["isOnline"]
+            .as_bool()
+            .unwrap_or_else(|| panic!("{r}"))
+    };
+    assert!(online().await, "A sees the socket held by B");
+    // B dies without closing anything; within its lease A stops seeing Ann online.
+    b_process.kill().await.unwrap();
+    let started = Instant::now();
+    while online().await {
+        assert!(started.elapsed() < Duration::from_secs(10), "stuck online");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    drop(socket);
 }

@@ -118,10 +118,9 @@ impl User {
     async fn rewards_balance(&self, ctx: &Context<'_>) -> Result<Option<i32>> {
         self.private(ctx, self.model.rewards_balance)
     }
-    /// True while the user has a live connection open. Live connections are not served yet,
-    /// so this is false for everyone.
-    async fn is_online(&self) -> bool {
-        false
+    /// True while the user has a live connection (a WebSocket) open, on any instance.
+    async fn is_online(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(state(ctx)?.presence.is_online(self.model.id).await)
     }
     /// When the user was last connected.
     async fn last_seen_at(&self) -> Option<DateTime<Utc>> {

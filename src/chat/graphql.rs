@@ -797,7 +797,9 @@ impl ChatRoomEvent {
                 user_id: *user_id,
                 last_read_at: *last_read_at,
             }),
-            Event::NotificationCreated(_) | Event::RoomActivity { .. } => return None,
+            Event::NotificationCreated(_)
+            | Event::RoomActivity { .. }
+            | Event::PresenceChanged { .. } => return None,
         })
     }
 }
@@ -847,15 +849,27 @@ impl NotificationCreated {
     }
 }
 
-/// Someone the viewer shares a room with came online or went offline.
-#[derive(SimpleObject)]
 pub struct PresenceChanged {
-    /// Who.
-    user: User,
-    /// True while they have a live connection.
+    user_id: Uuid,
     is_online: bool,
-    /// When they were last seen.
     last_seen_at: Option<DateTime<Utc>>,
+}
+
+/// Someone the viewer shares a room with came online or went offline.
+#[Object]
+impl PresenceChanged {
+    /// Who.
+    async fn user(&self, ctx: &Context<'_>) -> Result<User> {
+        user(ctx, self.user_id).await
+    }
+    /// True while they have a live connection.
+    async fn is_online(&self) -> bool {
+        self.is_online
+    }
+    /// When they went offline.
+    async fn last_seen_at(&self) -> Option<DateTime<Utc>> {
+        self.last_seen_at
+    }
 }
 
 /// Everything addressed to the viewer, across rooms.
@@ -971,6 +985,15 @@ impl ChatSubscription {
                     Event::NotificationCreated(n) => Some(Ok(UserEvent::NotificationCreated(
                         NotificationCreated(n.clone()),
                     ))),
+                    Event::PresenceChanged {
+                        user_id,
+                        is_online,
+                        last_seen_at,
+                    } => Some(Ok(UserEvent::PresenceChanged(PresenceChanged {
+                        user_id: *user_id,
+                        is_online: *is_online,
+                        last_seen_at: *last_seen_at,
+                    }))),
                     _ => None,
                 },
             }

@@ -1130,6 +1130,26 @@ pub async fn unread_message_count(state: &AppState, viewer: &Viewer) -> AppResul
     Ok(unread.values().sum())
 }
 
+/// Everyone who shares a room with the user (for presence).
+pub async fn room_peers(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<Vec<Uuid>> {
+    let rooms = Query::select()
+        .column(member::Column::RoomId)
+        .from(member::Entity)
+        .and_where(Expr::col(member::Column::UserId).eq(user_id))
+        .to_owned();
+    let mut peers: Vec<Uuid> = member::Entity::find()
+        .filter(member::Column::RoomId.in_subquery(rooms))
+        .filter(member::Column::UserId.ne(user_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    peers.sort_unstable();
+    peers.dedup();
+    Ok(peers)
+}
+
 /// Members of these rooms, in the order they joined (for the DataLoader behind `members`).
 pub async fn members_of(
     db: &impl ConnectionTrait,

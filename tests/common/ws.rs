@@ -119,6 +119,15 @@ impl Socket {
         message["payload"].clone()
     }
 
+    /// Closes the socket from the client's side.
+    pub async fn close(mut self) {
+        let _ = self.inner.close(None).await;
+        // Read until the server's answer, so the close is complete on both sides.
+        while let Ok(Some(Ok(_))) =
+            tokio::time::timeout(Duration::from_secs(2), self.inner.next()).await
+        {}
+    }
+
     /// Waits for the close frame; returns its code.
     pub async fn closed(&mut self) -> u16 {
         loop {
