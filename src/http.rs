@@ -242,8 +242,14 @@ async fn subscriptions_handler(
         .find_map(|p| p.trim().parse::<WebSocketProtocols>().ok())
         .unwrap_or(WebSocketProtocols::GraphQLWS);
     let client = client_info(&headers, peer, state.app.config.trust_forwarded_for);
+    // Small buffers: a server holds thousands of mostly idle sockets, and what clients send here
+    // (init, subscribe, ping) is small; tungstenite's defaults are 128 KiB each way.
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(64 * 1024)
+        .max_frame_size(64 * 1024)
         .on_upgrade(move |socket| {
             crate::ws::serve(state.app, state.schema, protocol, client, socket)
         })

@@ -30,6 +30,13 @@ async fn user(ctx: &Context<'_>, id: Uuid) -> Result<User> {
     Ok(User::new(user.ok_or_else(|| AppError::not_found("User"))?))
 }
 
+async fn optional_user(ctx: &Context<'_>, id: Option<Uuid>) -> Result<Option<User>> {
+    match id {
+        Some(id) => Ok(Some(user(ctx, id).await?)),
+        None => Ok(None),
+    }
+}
+
 async fn room_of(ctx: &Context<'_>, id: Uuid) -> Result<ChatRoom> {
     let room = loaders(ctx)?.rooms.load_one(id).await?;
     Ok(ChatRoom(
@@ -238,10 +245,7 @@ impl ChatMessage {
     }
     /// Who sent it; null for system messages (or a deleted account).
     async fn sender(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        match self.0.sender_id {
-            Some(id) => Ok(Some(user(ctx, id).await?)),
-            None => Ok(None),
-        }
+        optional_user(ctx, self.0.sender_id).await
     }
     /// TEXT, FILE or SYSTEM.
     async fn kind(&self) -> MessageKind {
@@ -672,10 +676,7 @@ impl MemberAdded {
     }
     /// Who added them; null when they joined by answering.
     async fn added_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        match self.added_by {
-            Some(id) => Ok(Some(user(ctx, id).await?)),
-            None => Ok(None),
-        }
+        optional_user(ctx, self.added_by).await
     }
 }
 
@@ -698,10 +699,7 @@ impl MemberRemoved {
     }
     /// Who removed them; null when they left.
     async fn removed_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        match self.removed_by {
-            Some(id) => Ok(Some(user(ctx, id).await?)),
-            None => Ok(None),
-        }
+        optional_user(ctx, self.removed_by).await
     }
 }
 

@@ -1,0 +1,496 @@
+//! Fan-out benchmark: N authenticated WebSocket subscribers, messages sent at a set rate, against
+//! the release binary over real HTTP and WebSocket on loopback.
+//!
+//! - `--mode room` (default): N staff members subscribe to `messageAdded` of one support room (staff
+//!   read every support room); its customer sends `--rate` messages per second, so each message is
+//!   N deliveries.
+//! - `--mode rooms`: N customers, each subscribed to their own direct room with one staff member,
+//!   who sends `--rate` messages per second round-robin over the rooms (one delivery each).
+//!
+//! Reported: deliveries per second while sending, deliveries lost (expected minus received),
+//! p50/p99 latency from the start of the `sendMessage` request to receipt, and the server's memory
+//! per idle subscriber (resident memory after N subscribed sockets sat idle for 3 s, minus before,
+//! over N). Users, sessions and rooms are inserted directly; tokens are signed with the server's
+//! secret (20,000 Argon2 logins would take minutes).
+//!
+//! Run: `cargo bench --bench fanout -- [--subscribers 1000] [--mode room|rooms] [--rate 20]
+//!       [--seconds 10] [--pg postgres://user@host:port/postgres] [--redis redis://127.0.0.1:6379]`
+//! One process holds at most about as many sockets as its open-file limit (`ulimit -n`) allows:
+//! the server and this client each hold N.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use autohub::accounts::entity::{session, user, AccountStatus, MembershipTier, Role};
+use autohub::chat::entity::{member, room, ChatRoomKind};
+use futures_util::{SinkExt, StreamExt};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
+use serde_json::json;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+use uuid::Uuid;
+
+const SECRET: &str = "bench-secret-bench-secret-bench-secret-0";
+
+struct Args {
+    subscribers: usize,
+    one_room: bool,
+    rate: u64,
+    seconds: u64,
+    pg: Option<String>,
+    redis: Option<String>,
+}
+
+fn args() -> Args {
+    let all: Vec<String> = std::env::args().collect();
+    let value = |name: &str| {
+        all.iter()
+            .position(|a| a == name)
+            .and_then(|i| all.get(i + 1))
+            .cloned()
+    };
+    let number =
+        |name: &str, default: u64| value(name).and_then(|v| v.parse().ok()).unwrap_or(default);
+    Args {
+        subscribers: number("--subscribers", 1000) as usize,
+        one_room: value("--mode").as_deref() != Some("rooms"),
+        rate: number("--rate", 20).max(1),
+        seconds: number("--seconds", 10).max(1),
+        pg: value("--pg"),
+        redis: value("--redis"),
+    }
+}
+
+fn person(i: usize, role: Role, now: chrono::DateTime<chrono::Utc>) -> user::Model {
+    user::Model {
+        id: Uuid::now_v7(),
+        email: format!("fan{i}@example.com"),
+        password_hash: "!".into(),
+        first_name: "Fan".into(),
+        last_name: format!("{i}"),
+        phone: None,
+        phone_verified: false,
+        role,
+        status: AccountStatus::Active,
+        email_verified: true,
+        date_of_birth: None,
+        address: None,
+        zip_code: None,
+        bio: None,
+        avatar_path: None,
+        membership_tier: MembershipTier::None,
+        referral_code: format!("FAN-{i:06}"),
+        rewards_balance: 0,
+        last_seen_at: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+async fn insert_chunks<A>(db: &DatabaseConnection, rows: Vec<A>)
+where
+    A: sea_orm::ActiveModelTrait + Send,
+    <A::Entity as EntityTrait>::Model: sea_orm::IntoActiveModel<A>,
+{
+    let mut rows = rows;
+    while !rows.is_empty() {
+        let chunk: Vec<A> = rows.drain(..rows.len().min(200)).collect();
+        <A::Entity as EntityTrait>::insert_many(chunk)
+            .exec_without_returning(db)
+            .await
+            .expect("bulk insert");
+    }
+}
+
+fn new_room(kind: ChatRoomKind, by: Uuid, customer: Option<Uuid>) -> room::Model {
+    let now = autohub::clock::now();
+    room::Model {
+        id: Uuid::now_v7(),
+        kind,
+        title: "Fan-out".into(),
+        description: None,
+        is_active: true,
+        is_private: false,
+        subject_type: None,
+        subject_id: None,
+        customer_id: customer,
+        created_by: by,
+        open_key: None,
+        last_seq: 0,
+        last_activity_at: now,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+fn joined(room_id: Uuid, user_id: Uuid) -> member::ActiveModel {
+    member::Model {
+        room_id,
+        user_id,
+        added_by: None,
+        joined_at: autohub::clock::now(),
+        last_read_seq: 0,
+        last_read_at: None,
+    }
+    .into()
+}
+
+/// What the bench needs after seeding: the sender's token and rooms, each subscriber's token and
+/// room.
+struct Seeded {
+    sender: String,
+    sender_rooms: Vec<Uuid>,
+    subscribers: Vec<(String, Uuid)>,
+}
+
+async fn seed(database_url: &str, args: &Args) -> Seeded {
+    let db = sea_orm::Database::connect(database_url)
+        .await
+        .expect("connect");
+    Migrator::up(&db, None).await.expect("migrate");
+    let now = autohub::clock::now();
+    let keys = autohub::auth::jwt::JwtKeys::new(SECRET);
+    let n = args.subscribers;
+    let (sender_role, subscriber_role) = if args.one_room {
+        (Role::Customer, Role::Staff)
+    } else {
+        (Role::Staff, Role::Customer)
+    };
+    let sender = person(0, sender_role, now);
+    let people: Vec<user::Model> = (1..=n).map(|i| person(i, subscriber_role, now)).collect();
+    let mut users = vec![sender.clone()];
+    users.extend(people.iter().cloned());
+    let mut sessions = Vec::new();
+    let mut tokens = Vec::new();
+    for u in &users {
+        let sid = Uuid::now_v7();
+        sessions.push(session::ActiveModel::from(session::Model {
+            id: sid,
+            user_id: u.id,
+            device_name: Some("fan-out bench".into()),
+            user_agent: None,
+            ip_address: None,
+            created_at: now,
+            last_used_at: now,
+            expires_at: now + chrono::Duration::hours(2),
+            revoked_at: None,
+        }));
+        let role = autohub::accounts::service::role_name(u.role);
+        tokens.push(
+            keys.issue(u.id, role, sid, now, now + chrono::Duration::hours(2))
+                .expect("token"),
+        );
+    }
+    insert_chunks(
+        &db,
+        users
+            .into_iter()
+            .map(user::ActiveModel::from)
+            .collect::<Vec<_>>(),
+    )
+    .await;
+    insert_chunks(&db, sessions).await;
+    let (sender_rooms, subscriber_rooms) = if args.one_room {
+        let support = new_room(ChatRoomKind::Support, sender.id, Some(sender.id));
+        let id = support.id;
+        insert_chunks(&db, vec![room::ActiveModel::from(support)]).await;
+        insert_chunks(&db, vec![joined(id, sender.id)]).await;
+        (vec![id], vec![id; n])
+    } else {
+        let rooms: Vec<room::Model> = people
+            .iter()
+            .map(|_| new_room(ChatRoomKind::Direct, sender.id, None))
+            .collect();
+        let ids: Vec<Uuid> = rooms.iter().map(|r| r.id).collect();
+        let mut members = Vec::new();
+        for (room_id, p) in ids.iter().zip(&people) {
+            members.push(joined(*room_id, sender.id));
+            members.push(joined(*room_id, p.id));
+        }
+        insert_chunks(
+            &db,
+            rooms
+                .into_iter()
+                .map(room::ActiveModel::from)
+                .collect::<Vec<_>>(),
+        )
+        .await;
+        insert_chunks(&db, members).await;
+        (ids.clone(), ids)
+    };
+    let mut tokens = tokens.into_iter();
+    let sender = tokens.next().expect("sender token");
+    Seeded {
+        sender,
+        sender_rooms,
+        subscribers: tokens.zip(subscriber_rooms).collect(),
+    }
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn micros_now() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp_micros()).unwrap_or(0)
+}
+
+/// One subscriber: connects, authenticates, subscribes, then records the latency of each message
+/// (its body carries the moment its request was started) until told to stop.
+async fn subscriber(
+    ws_url: String,
+    token: String,
+    room: Uuid,
+    subscribed: Arc<AtomicU64>,
+    received: Arc<AtomicU64>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    connecting: tokio::sync::OwnedSemaphorePermit,
+) -> Vec<u32> {
+    let mut request = ws_url.into_client_request().expect("ws url");
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().expect("header"),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
+        .await
+        .expect("connect");
+    let init = json!({ "type": "connection_init", "payload": { "token": token } });
+    socket
+        .send(Message::Text(init.to_string().into()))
+        .await
+        .expect("init");
+    while let Some(Ok(message)) = socket.next().await {
+        if let Message::Text(text) = message {
+            assert!(text.contains("connection_ack"), "{text}");
+            break;
+        }
+    }
+    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": {
+        "query": "subscription($r: ID!) { messageAdded(roomId: $r) { body } }",
+        "variables": { "r": room } } });
+    socket
+        .send(Message::Text(subscribe.to_string().into()))
+        .await
+        .expect("subscribe");
+    subscribed.fetch_add(1, Ordering::Relaxed);
+    drop(connecting);
+    let mut latencies = Vec::new();
+    loop {
+        tokio::select! {
+            message = socket.next() => match message {
+                Some(Ok(Message::Text(text))) => {
+                    if let Some(at) = text.find("t:") {
+                        let digits: String =
+                            text[at + 2..].chars().take_while(char::is_ascii_digit).collect();
+                        if let Ok(sent) = digits.parse::<u64>() {
+                            let micros = micros_now().saturating_sub(sent);
+                            latencies.push(u32::try_from(micros).unwrap_or(u32::MAX));
+                            received.fetch_add(1, Ordering::Relaxed);
+                        }
+                    } else if text.contains("\"ping\"") {
+                        let _ = socket.send(Message::Text(r#"{"type":"pong"}"#.into())).await;
+                    }
+                }
+                Some(Ok(_)) => {}
+                _ => break,
+            },
+            _ = stop.changed() => break,
+        }
+    }
+    let _ = socket.close(None).await;
+    latencies
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    f64::from(sorted[i]) / 1000.0
+}
+
+#[tokio::main]
+async fn main() {
+    let args = args();
+    let dir = std::env::temp_dir().join(format!("autohub-fanout-{}", Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let database_url = match &args.pg {
+        None => format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()),
+        Some(server) => {
+            let name = format!("autohub_fanout_{}", Uuid::now_v7().simple());
+            let admin = sea_orm::Database::connect(server.as_str())
+                .await
+                .expect("connect --pg");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create the bench database");
+            let mut url = url::Url::parse(server).expect("--pg is a URL");
+            url.set_path(&format!("/{name}"));
+            url.to_string()
+        }
+    };
+    let seeded = seed(&database_url, &args).await;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_autohub"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &database_url)
+        .env("PORT", port.to_string())
+        .env("RUST_LOG", "error")
+        .env("JWT_SECRET", SECRET)
+        .env("MEDIA_DIR", dir.join("media"))
+        .env("MAIL_DIR", dir.join("mail"))
+        .current_dir(&dir)
+        .kill_on_drop(true);
+    if let Some(redis) = &args.redis {
+        command.env("REDIS_URL", redis);
+    }
+    let server = command.spawn().expect("the release binary starts");
+    let pid = server.id().expect("server pid");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    while client
+        .get(format!("{base}/ready"))
+        .send()
+        .await
+        .map(|r| r.status() != 200)
+        .unwrap_or(true)
+    {
+        assert!(started.elapsed() < Duration::from_secs(60), "no server");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss_before = rss_kib(pid);
+
+    let n = seeded.subscribers.len();
+    let subscribed = Arc::new(AtomicU64::new(0));
+    let received = Arc::new(AtomicU64::new(0));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let ws_url = format!("ws://127.0.0.1:{port}/graphql/ws");
+    let connecting = Instant::now();
+    let gate = Arc::new(tokio::sync::Semaphore::new(256));
+    let mut handles = Vec::with_capacity(n);
+    for (token, room) in seeded.subscribers {
+        // At most 256 sockets connect at a time; each lets go once subscribed.
+        let permit = gate.clone().acquire_owned().await.expect("gate");
+        handles.push(tokio::spawn(subscriber(
+            ws_url.clone(),
+            token,
+            room,
+            subscribed.clone(),
+            received.clone(),
+            stopped.clone(),
+            permit,
+        )));
+    }
+    while subscribed.load(Ordering::Relaxed) < n as u64 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    println!(
+        "{n} subscribers connected, authenticated and subscribed in {:.1} s",
+        connecting.elapsed().as_secs_f64()
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let rss_idle = rss_kib(pid);
+    println!(
+        "server memory: {} MiB before, {} MiB with {n} idle subscribers: {:.1} KiB per subscriber",
+        rss_before / 1024,
+        rss_idle / 1024,
+        rss_idle.saturating_sub(rss_before) as f64 / n as f64
+    );
+
+    // Send at the set rate for the set time.
+    let send = "mutation($r: ID!, $b: String!) { sendMessage(roomId: $r, body: $b) { id } }";
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / args.rate as f64));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let total = args.rate * args.seconds;
+    let sending = Instant::now();
+    let mut sends = Vec::new();
+    let sent_ok = Arc::new(AtomicU64::new(0));
+    for i in 0..total {
+        tick.tick().await;
+        let room = seeded.sender_rooms[i as usize % seeded.sender_rooms.len()];
+        let (client, base, token, sent_ok) = (
+            client.clone(),
+            base.clone(),
+            seeded.sender.clone(),
+            sent_ok.clone(),
+        );
+        sends.push(tokio::spawn(async move {
+            let body = format!("t:{}", micros_now());
+            let r = client
+                .post(format!("{base}/graphql"))
+                .bearer_auth(token)
+                .json(&json!({ "query": send, "variables": { "r": room, "b": body } }))
+                .send()
+                .await;
+            if let Ok(r) = r {
+                if let Ok(v) = r.json::<serde_json::Value>().await {
+                    if v["errors"].is_null() {
+                        sent_ok.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        eprintln!("send failed: {v}");
+                    }
+                }
+            }
+        }));
+    }
+    for s in sends {
+        let _ = s.await;
+    }
+    let send_time = sending.elapsed();
+    let expected = sent_ok.load(Ordering::Relaxed) * if args.one_room { n as u64 } else { 1 };
+    // Let stragglers arrive (at most 10 s).
+    let waiting = Instant::now();
+    while received.load(Ordering::Relaxed) < expected && waiting.elapsed() < Duration::from_secs(10)
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let delivery_time = sending.elapsed();
+    let _ = stop.send(true);
+    let mut latencies = Vec::new();
+    for h in handles {
+        if let Ok(l) = h.await {
+            latencies.extend(l);
+        }
+    }
+    latencies.sort_unstable();
+    let got = latencies.len() as u64;
+    println!(
+        "mode {}: {} messages sent in {:.1} s ({:.0}/s), {} deliveries expected, {} received, {} lost",
+        if args.one_room { "one room" } else { "a room each" },
+        sent_ok.load(Ordering::Relaxed),
+        send_time.as_secs_f64(),
+        sent_ok.load(Ordering::Relaxed) as f64 / send_time.as_secs_f64(),
+        expected,
+        got,
+        expected.saturating_sub(got)
+    );
+    println!(
+        "deliveries per second: {:.0} (received over {:.1} s from the first send to the last receipt); latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        got as f64 / delivery_time.as_secs_f64(),
+        delivery_time.as_secs_f64(),
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.99),
+        percentile(&latencies, 1.0),
+    );
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
