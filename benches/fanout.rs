@@ -3,7 +3,8 @@
 //!
 //! - `--mode room` (default): N staff members subscribe to `messageAdded` of one support room (staff
 //!   read every support room); its customer sends `--rate` messages per second, so each message is
-//!   N deliveries.
+//!   N deliveries. `--rooms K` spreads the N subscribers evenly over K such rooms, which the
+//!   customer sends to in turn (each message is then N/K deliveries).
 //! - `--mode rooms`: N customers, each subscribed to their own direct room with one staff member,
 //!   who sends `--rate` messages per second round-robin over the rooms (one delivery each).
 //!
@@ -13,8 +14,9 @@
 //! over N). Users, sessions and rooms are inserted directly; tokens are signed with the server's
 //! secret (20,000 Argon2 logins would take minutes).
 //!
-//! Run: `cargo bench --bench fanout -- [--subscribers 1000] [--mode room|rooms] [--rate 20]
-//!       [--seconds 10] [--pg postgres://user@host:port/postgres] [--redis redis://127.0.0.1:6379]`
+//! Run: `cargo bench --bench fanout -- [--subscribers 1000] [--mode room|rooms] [--rooms 1] [--rate 20]
+//!       [--seconds 10] [--pg postgres://user@host:port/postgres] [--redis redis://127.0.0.1:6379]
+//!       [--server-env NAME=VALUE]…` (settings for the server, e.g. `WS_SESSION_CHECK_SECONDS=60`)
 //! One process holds at most about as many sockets as its open-file limit (`ulimit -n`) allows:
 //! the server and this client each hold N.
 
@@ -37,10 +39,13 @@ const SECRET: &str = "bench-secret-bench-secret-bench-secret-0";
 struct Args {
     subscribers: usize,
     one_room: bool,
+    /// With `one_room`: how many rooms the subscribers are spread over.
+    rooms: usize,
     rate: u64,
     seconds: u64,
     pg: Option<String>,
     redis: Option<String>,
+    server_env: Vec<(String, String)>,
 }
 
 fn args() -> Args {
@@ -56,10 +61,17 @@ fn args() -> Args {
     Args {
         subscribers: number("--subscribers", 1000) as usize,
         one_room: value("--mode").as_deref() != Some("rooms"),
+        rooms: number("--rooms", 1).max(1) as usize,
         rate: number("--rate", 20).max(1),
         seconds: number("--seconds", 10).max(1),
         pg: value("--pg"),
         redis: value("--redis"),
+        server_env: all
+            .windows(2)
+            .filter(|w| w[0] == "--server-env")
+            .filter_map(|w| w[1].split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
     }
 }
 
@@ -193,11 +205,21 @@ async fn seed(database_url: &str, args: &Args) -> Seeded {
     .await;
     insert_chunks(&db, sessions).await;
     let (sender_rooms, subscriber_rooms) = if args.one_room {
-        let support = new_room(ChatRoomKind::Support, sender.id, Some(sender.id));
-        let id = support.id;
-        insert_chunks(&db, vec![room::ActiveModel::from(support)]).await;
-        insert_chunks(&db, vec![joined(id, sender.id)]).await;
-        (vec![id], vec![id; n])
+        let rooms: Vec<room::Model> = (0..args.rooms)
+            .map(|_| new_room(ChatRoomKind::Support, sender.id, Some(sender.id)))
+            .collect();
+        let ids: Vec<Uuid> = rooms.iter().map(|r| r.id).collect();
+        insert_chunks(
+            &db,
+            rooms
+                .into_iter()
+                .map(room::ActiveModel::from)
+                .collect::<Vec<_>>(),
+        )
+        .await;
+        insert_chunks(&db, ids.iter().map(|id| joined(*id, sender.id)).collect()).await;
+        let spread = (0..n).map(|i| ids[i % ids.len()]).collect();
+        (ids, spread)
     } else {
         let rooms: Vec<room::Model> = people
             .iter()
@@ -361,6 +383,7 @@ async fn main() {
     if let Some(redis) = &args.redis {
         command.env("REDIS_URL", redis);
     }
+    command.envs(args.server_env.iter().map(|(k, v)| (k, v)));
     let server = command.spawn().expect("the release binary starts");
     let pid = server.id().expect("server pid");
     let base = format!("http://127.0.0.1:{port}");
@@ -380,6 +403,12 @@ async fn main() {
     let rss_before = rss_kib(pid);
 
     let n = seeded.subscribers.len();
+    // How many subscribers each room has: a message to it is that many deliveries.
+    let mut listeners: std::collections::HashMap<Uuid, u64> = std::collections::HashMap::new();
+    for (_, room) in &seeded.subscribers {
+        *listeners.entry(*room).or_default() += 1;
+    }
+    let listeners = Arc::new(listeners);
     let subscribed = Arc::new(AtomicU64::new(0));
     let received = Arc::new(AtomicU64::new(0));
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -424,14 +453,17 @@ async fn main() {
     let sending = Instant::now();
     let mut sends = Vec::new();
     let sent_ok = Arc::new(AtomicU64::new(0));
+    let expected = Arc::new(AtomicU64::new(0));
     for i in 0..total {
         tick.tick().await;
         let room = seeded.sender_rooms[i as usize % seeded.sender_rooms.len()];
-        let (client, base, token, sent_ok) = (
+        let (client, base, token, sent_ok, expected, listeners) = (
             client.clone(),
             base.clone(),
             seeded.sender.clone(),
             sent_ok.clone(),
+            expected.clone(),
+            listeners.clone(),
         );
         sends.push(tokio::spawn(async move {
             let body = format!("t:{}", micros_now());
@@ -445,6 +477,8 @@ async fn main() {
                 if let Ok(v) = r.json::<serde_json::Value>().await {
                     if v["errors"].is_null() {
                         sent_ok.fetch_add(1, Ordering::Relaxed);
+                        let to = listeners.get(&room).copied().unwrap_or(0);
+                        expected.fetch_add(to, Ordering::Relaxed);
                     } else {
                         eprintln!("send failed: {v}");
                     }
@@ -456,7 +490,7 @@ async fn main() {
         let _ = s.await;
     }
     let send_time = sending.elapsed();
-    let expected = sent_ok.load(Ordering::Relaxed) * if args.one_room { n as u64 } else { 1 };
+    let expected = expected.load(Ordering::Relaxed);
     // Let stragglers arrive (at most 10 s).
     let waiting = Instant::now();
     while received.load(Ordering::Relaxed) < expected && waiting.elapsed() < Duration::from_secs(10)
@@ -475,7 +509,13 @@ async fn main() {
     let got = latencies.len() as u64;
     println!(
         "mode {}: {} messages sent in {:.1} s ({:.0}/s), {} deliveries expected, {} received, {} lost",
-        if args.one_room { "one room" } else { "a room each" },
+        if !args.one_room {
+            "a room each".to_string()
+        } else if args.rooms == 1 {
+            "one room".to_string()
+        } else {
+            format!("{} rooms", args.rooms)
+        },
         sent_ok.load(Ordering::Relaxed),
         send_time.as_secs_f64(),
         sent_ok.load(Ordering::Relaxed) as f64 / send_time.as_secs_f64(),

@@ -57,10 +57,14 @@ impl AppState {
         let metrics = Arc::new(Metrics::new());
         let db = connect(&config, Some(metrics.clone())).await?;
         let (events, presence) = match &config.redis_url {
-            Some(url) => (
-                Events::with_redis(config.event_buffer, url).await?,
-                Presence::with_redis(url, config.presence_lease).await?,
-            ),
+            Some(url) => {
+                let events = Events::with_redis(config.event_buffer, url).await?;
+                crate::auth::sessions::announce_session_changes(&events);
+                (
+                    events,
+                    Presence::with_redis(url, config.presence_lease).await?,
+                )
+            }
             None => (
                 Events::in_process(config.event_buffer),
                 Presence::in_process(),

@@ -34,6 +34,8 @@ pub enum Topic {
     User(Uuid),
     /// Everything that happens in one chat room.
     Room(Uuid),
+    /// Sessions ended or roles changed somewhere (between instances).
+    Sessions,
 }
 
 impl fmt::Display for Topic {
@@ -41,6 +43,7 @@ impl fmt::Display for Topic {
         match self {
             Self::User(id) => write!(f, "user:{id}"),
             Self::Room(id) => write!(f, "room:{id}"),
+            Self::Sessions => f.write_str("sessions"),
         }
     }
 }
@@ -84,6 +87,8 @@ pub enum Event {
     RoomActivity {
         room_id: Uuid,
     },
+    /// An instance ended a session or changed a role or status.
+    SessionsChanged,
     /// To the user topics of those who share a room with the user.
     PresenceChanged {
         user_id: Uuid,

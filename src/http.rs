@@ -246,7 +246,7 @@ async fn subscriptions_handler(
     // (init, subscribe, ping) is small; tungstenite's defaults are 128 KiB each way.
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(1024)
         .write_buffer_size(0)
         .max_message_size(64 * 1024)
         .max_frame_size(64 * 1024)

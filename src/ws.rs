@@ -3,10 +3,11 @@
 //!
 //! The access token comes in `connection_init` (`{"Authorization": "Bearer …"}` or
 //! `{"token": "…"}`). A missing token closes the socket with 4401, a refused one with 4403. An
-//! accepted socket lives as long as its session: it re-checks the session every
-//! `WS_SESSION_CHECK_SECONDS` (logout, revocation, suspension, password reset and role changes
-//! close it with 4403) and closes when its token expires. Keep-alives go out every
-//! `WS_KEEPALIVE_SECONDS`.
+//! accepted socket lives as long as its session: every `WS_SESSION_CHECK_SECONDS` it reads its
+//! session again if any session ended or any role changed since its last read (here, or on an
+//! instance that announced it through Redis), and at least once a minute regardless; logout,
+//! revocation, suspension, password reset and role changes close it with 4403. It closes when its
+//! token expires. Keep-alives go out every `WS_KEEPALIVE_SECONDS`.
 
 use std::sync::{Arc, Mutex};
 
@@ -19,9 +20,12 @@ use tokio::time::{interval_at, sleep_until, Instant, MissedTickBehavior};
 use crate::accounts::service as accounts;
 use crate::app::AppState;
 use crate::auth::viewer::{ClientInfo, Identity};
-use crate::auth::Viewer;
+use crate::auth::{sessions, Viewer};
 use crate::error::AppError;
 use crate::graphql::schema::AppSchema;
+
+/// A socket reads its session again at least this often, even when nothing was announced.
+const FULL_RECHECK: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Close codes of graphql-transport-ws.
 const UNAUTHORIZED: u16 = 4401;
@@ -86,6 +90,10 @@ pub async fn serve(
     let mut check = interval_at(start + config.ws_session_check, config.ws_session_check);
     check.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let far = start + std::time::Duration::from_secs(365 * 24 * 3600);
+    // What the last read of the session saw: reading again is needed only when sessions changed
+    // since (thousands of idle sockets would otherwise read thousands of sessions a second).
+    let mut checked_epoch = sessions::epoch();
+    let mut checked_at = Instant::now();
 
     loop {
         let expires = match &*init.lock().unwrap_or_else(|p| p.into_inner()) {
@@ -116,6 +124,12 @@ pub async fn serve(
                 WebSocketProtocols::GraphQLWS => Message::Ping(axum::body::Bytes::new()),
             },
             _ = check.tick() => {
+                let epoch = sessions::epoch();
+                if epoch == checked_epoch && checked_at.elapsed() < FULL_RECHECK {
+                    continue;
+                }
+                checked_epoch = epoch;
+                checked_at = Instant::now();
                 if session_ended(&app, &init).await {
                     close(&mut sink, FORBIDDEN, "The session ended.".into()).await;
                     return;
@@ -157,8 +171,9 @@ async fn authenticate(
         expires,
         _presence: crate::presence::Connection::open(app, identity.user_id).await,
     };
-    // DataLoaders here live as long as the socket: they batch, and (made with `new`) never cache.
-    data.insert(crate::graphql::loaders::Loaders::new(
+    // DataLoaders here live as long as the socket: they batch, never cache, and are made on first
+    // use.
+    data.insert(crate::graphql::loaders::LazyLoaders::new(
         app.db.clone(),
         app.config.dataloader_delay,
         Some(identity.user_id),

@@ -1,6 +1,7 @@
 //! Scale-out: two server processes sharing one database and one Redis. A message sent through
 //! one reaches subscribers on the other; after Redis restarts, subscriptions resume and nothing
-//! published once the instances are ready again is lost. The test runs its own `redis-server`
+//! published once the instances are ready again is lost; a session ended on one closes its socket
+//! on the other; presence agrees on both and does not outlive a killed instance. The test runs its own `redis-server`
 //! on a free port (CI installs it; elsewhere the test says it was skipped).
 
 use std::time::{Duration, Instant};
@@ -136,7 +137,11 @@ async fn two_instances_share_events_through_redis_and_survive_its_restart() {
         eprintln!("scale_out: redis-server is not installed; skipped");
         return;
     };
-    let app = TestApp::spawn_with(&[("REDIS_URL", &redis.url())]).await;
+    let app = TestApp::spawn_with(&[
+        ("REDIS_URL", &redis.url()),
+        ("WS_SESSION_CHECK_SECONDS", "1"),
+    ])
+    .await;
     let (b, _b_process) = second_instance(&app, &redis.url()).await;
     let admin = app.admin().await;
     let ann = app.customer("ann@example.com").await;
@@ -215,6 +220,19 @@ async fn two_instances_share_events_through_redis_and_survive_its_restart() {
             );
         }
     }
+    // A session ended through B closes its socket on A within seconds.
+    let leaving = app.login_actor("ann@example.com").await;
+    let mut doomed = app.live(NEW, &leaving.access).await;
+    let r = gql_at(&app, &b, &leaving.access, "mutation { logout }", json!({})).await;
+    assert!(r["errors"].is_null(), "{r}");
+    let started = Instant::now();
+    assert_eq!(doomed.closed().await, 4403);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+
     // Presence agrees on both instances.
     crate::chat::presence_follows_sockets(&app, &b).await;
     redis.stop();

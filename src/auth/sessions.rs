@@ -4,8 +4,9 @@
 //! An entry is trusted for `SESSION_CACHE_MS` (1 s by default; 0 turns the cache off) and only
 //! while no session has ended and no role or status has changed in this process since it was
 //! read: every such write bumps one global epoch after it commits, and an entry read under an
-//! older epoch is ignored. So on this instance an ended session is refused at once; another
-//! instance may accept it for at most `SESSION_CACHE_MS`.
+//! older epoch is ignored. So on this instance an ended session is refused at once. Instances
+//! sharing Redis announce their changes to each other (`announce_session_changes`), so another
+//! instance accepts an ended session for a fraction of a second at most.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,16 +18,29 @@ use uuid::Uuid;
 
 use super::viewer::Identity;
 
-static EPOCH: AtomicU64 = AtomicU64::new(0);
+/// Changes made by this process, and changes other instances announced (see `ws.rs`).
+static LOCAL: AtomicU64 = AtomicU64::new(0);
+static REMOTE: AtomicU64 = AtomicU64::new(0);
 
 /// Call after committing a write that ends sessions or changes a user's role or status.
 pub fn invalidate() {
-    EPOCH.fetch_add(1, Ordering::SeqCst);
+    LOCAL.fetch_add(1, Ordering::SeqCst);
 }
 
-/// The epoch to record before reading a session from the database.
+/// Another instance announced such a write.
+pub fn invalidated_elsewhere() {
+    REMOTE.fetch_add(1, Ordering::SeqCst);
+}
+
+/// How many such writes this process made (what it announces to the others).
+pub fn local_epoch() -> u64 {
+    LOCAL.load(Ordering::SeqCst)
+}
+
+/// The epoch to record before reading a session from the database: it moves with every change
+/// made here or announced by another instance.
 pub fn epoch() -> u64 {
-    EPOCH.load(Ordering::SeqCst)
+    LOCAL.load(Ordering::SeqCst) + REMOTE.load(Ordering::SeqCst)
 }
 
 struct Entry {
@@ -86,6 +100,32 @@ impl SessionCache {
             );
         }
     }
+}
+
+/// With Redis: tells the other instances when this one ended a session or changed a role, and
+/// counts what they announce, so that their session caches and open sockets look again.
+pub fn announce_session_changes(events: &crate::events::Events) {
+    use crate::events::{Event, Topic};
+    use futures_util::StreamExt;
+    let announcer = events.clone();
+    tokio::spawn(async move {
+        let mut told = local_epoch();
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        loop {
+            tick.tick().await;
+            let now = local_epoch();
+            if now != told {
+                told = now;
+                announcer.publish(Topic::Sessions, Event::SessionsChanged);
+            }
+        }
+    });
+    let mut heard = Box::pin(events.subscribe(Topic::Sessions));
+    tokio::spawn(async move {
+        while heard.next().await.is_some() {
+            invalidated_elsewhere();
+        }
+    });
 }
 
 #[cfg(test)]

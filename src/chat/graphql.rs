@@ -797,7 +797,8 @@ impl ChatRoomEvent {
             }),
             Event::NotificationCreated(_)
             | Event::RoomActivity { .. }
-            | Event::PresenceChanged { .. } => return None,
+            | Event::PresenceChanged { .. }
+            | Event::SessionsChanged => return None,
         })
     }
 }

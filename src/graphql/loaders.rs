@@ -72,6 +72,31 @@ impl Loaders {
     }
 }
 
+/// Loaders made on first use: what a WebSocket connection carries (connection data cannot be
+/// added to later). They batch and never cache, so one set serves the connection's lifetime.
+pub struct LazyLoaders {
+    db: DatabaseConnection,
+    delay: std::time::Duration,
+    viewer: Option<Uuid>,
+    made: std::sync::OnceLock<Loaders>,
+}
+
+impl LazyLoaders {
+    pub fn new(db: DatabaseConnection, delay: std::time::Duration, viewer: Option<Uuid>) -> Self {
+        Self {
+            db,
+            delay,
+            viewer,
+            made: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn get(&self) -> &Loaders {
+        self.made
+            .get_or_init(|| Loaders::new(self.db.clone(), self.delay, self.viewer))
+    }
+}
+
 /// `Loader::Error` must be `Clone`; `AppError` is, and keeps its code.
 #[derive(Clone)]
 pub struct LoadError(pub AppError);

@@ -28,8 +28,13 @@ pub fn client<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a ClientInfo> {
     ctx.data::<ClientInfo>()
 }
 
+/// The request's DataLoaders; on a WebSocket, the connection's, made when first needed (most
+/// sockets never resolve a relation, and there are thousands of them).
 pub fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a loaders::Loaders> {
-    ctx.data::<loaders::Loaders>()
+    match ctx.data_opt::<loaders::Loaders>() {
+        Some(loaders) => Ok(loaders),
+        None => Ok(ctx.data::<loaders::LazyLoaders>()?.get()),
+    }
 }
 
 /// An `ID` argument as a UUID; anything else is `BAD_USER_INPUT` naming the argument.
