@@ -870,3 +870,50 @@ async fn presence_is_online_while_a_socket_is_open() {
     let app = TestApp::spawn().await;
     presence_follows_sockets(&app, &app.base).await;
 }
+
+#[tokio::test]
+async fn chat_room_events_arrive_in_both_protocols() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let ann = app.customer("ann@example.com").await;
+    let room = id(
+        &app.gql_as(&ann.access, DIRECT, json!({ "u": admin.id }))
+            .await,
+        "openDirectRoom",
+    );
+    let events = "subscription($r: ID!) { chatRoomEvents(roomId: $r) { __typename ... on MessageCreated { message { body sender { id } } } ... on RoomRead { user { id } } } }";
+    let mut sockets = Vec::new();
+    for protocol in [NEW, OLD] {
+        let mut socket = app.live(protocol, &admin.access).await;
+        socket.subscribe("e", events, json!({ "r": room })).await;
+        sockets.push(socket);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    sent(&app, &ann, &room, "hello both").await;
+    app.gql_as(
+        &ann.access,
+        "mutation($r: ID!) { markRoomRead(roomId: $r) { id } }",
+        json!({ "r": room }),
+    )
+    .await;
+    for socket in &mut sockets {
+        let created = socket.data("e").await;
+        let event = &created["data"]["chatRoomEvents"];
+        assert_eq!(
+            event["__typename"], "MessageCreated",
+            "{}: {created}",
+            socket.protocol
+        );
+        assert_eq!(event["message"]["body"], "hello both");
+        assert_eq!(event["message"]["sender"]["id"], ann.id.as_str());
+        let read = socket.data("e").await;
+        assert_eq!(
+            read["data"]["chatRoomEvents"]["__typename"], "RoomRead",
+            "{read}"
+        );
+        assert_eq!(
+            read["data"]["chatRoomEvents"]["user"]["id"],
+            ann.id.as_str()
+        );
+    }
+}
