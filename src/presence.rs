@@ -12,11 +12,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::accounts::entity::user;
 use crate::app::AppState;
 use crate::clock;
 use crate::events::{Event, Topic};
@@ -185,13 +182,8 @@ impl Presence {
             return;
         }
         let seen = clock::now();
-        let stored = user::Entity::update_many()
-            .col_expr(user::Column::LastSeenAt, Expr::value(seen))
-            .filter(user::Column::Id.eq(user))
-            .exec(&state.db)
-            .await;
-        if let Err(err) = stored {
-            tracing::warn!(%err, "presence: lastSeenAt not stored");
+        if let Err(err) = crate::accounts::service::record_last_seen(&state.db, user, seen).await {
+            tracing::warn!(error = %err.message(), "presence: lastSeenAt not stored");
         }
         announce(state, user, false, Some(seen)).await;
     }

@@ -19,7 +19,7 @@ use tokio::time::{interval_at, sleep_until, Instant, MissedTickBehavior};
 
 use crate::accounts::service as accounts;
 use crate::app::AppState;
-use crate::auth::viewer::{ClientInfo, Identity};
+use crate::auth::viewer::{bearer_token, ClientInfo, Identity};
 use crate::auth::{sessions, Viewer};
 use crate::error::AppError;
 use crate::graphql::schema::AppSchema;
@@ -160,7 +160,7 @@ async fn authenticate(
     let Ok(claims) = app.jwt.verify(token) else {
         return (data, Init::Refused(FORBIDDEN));
     };
-    let viewer = Viewer::from_token(app, token).await;
+    let viewer = Viewer::from_claims(app, &claims).await;
     let Viewer::User(identity) = &viewer else {
         return (data, Init::Refused(FORBIDDEN));
     };
@@ -200,12 +200,9 @@ fn token_in(payload: &serde_json::Value) -> Option<&str> {
             .and_then(|(_, value)| value.as_str())
     };
     let token = match field("authorization") {
-        Some(value) => value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))?,
-        None => field("token")?,
+        Some(value) => bearer_token(value)?,
+        None => field("token")?.trim(),
     };
-    let token = token.trim();
     (!token.is_empty()).then_some(token)
 }
 

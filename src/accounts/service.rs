@@ -1256,7 +1256,21 @@ pub async fn messageable_users(
         .await
 }
 
-/// Active accounts among these ids (chat members, senders…).
+/// When the user's last live connection closed (presence).
+pub async fn record_last_seen(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    user::Entity::update_many()
+        .col_expr(user::Column::LastSeenAt, Expr::value(at))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The accounts with these ids (a chat member's name…).
 pub async fn users_by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec<user::Model>> {
     Ok(user::Entity::find()
         .filter(user::Column::Id.is_in(ids.iter().copied()))

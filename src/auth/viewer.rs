@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::accounts::{self, Role};
 use crate::app::AppState;
+use crate::auth::jwt::Claims;
 use crate::error::{AppError, AppResult};
 
 /// A signed-in user, as checked against their live session.
@@ -74,10 +75,14 @@ impl Viewer {
 
     /// Resolves a bearer token: the JWT must verify and its session must still be live.
     pub async fn from_token(state: &AppState, token: &str) -> Self {
-        let claims = match state.jwt.verify(token) {
-            Ok(claims) => claims,
-            Err(err) => return Self::Invalid(err),
-        };
+        match state.jwt.verify(token) {
+            Ok(claims) => Self::from_claims(state, &claims).await,
+            Err(err) => Self::Invalid(err),
+        }
+    }
+
+    /// The viewer of a verified token, if its session is still live.
+    pub async fn from_claims(state: &AppState, claims: &Claims) -> Self {
         match accounts::service::live_identity(state, claims.sub, claims.sid).await {
             Ok(identity) => Self::User(identity),
             Err(err) => Self::Invalid(err),
@@ -89,14 +94,7 @@ impl Viewer {
         let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
             return Self::Anonymous;
         };
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim);
+        let token = value.to_str().ok().and_then(bearer_token);
         match token {
             Some(token) if !token.is_empty() => Self::from_token(state, token).await,
             _ => Self::Invalid(AppError::Unauthenticated(
@@ -104,6 +102,14 @@ impl Viewer {
             )),
         }
     }
+}
+
+/// The token of an `Authorization: Bearer …` value (HTTP header or WebSocket init payload).
+pub fn bearer_token(value: &str) -> Option<&str> {
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
 }
 
 /// Where a request comes from: recorded on sessions and used to throttle logins per address.

@@ -37,6 +37,12 @@ async fn optional_user(ctx: &Context<'_>, id: Option<Uuid>) -> Result<Option<Use
     }
 }
 
+/// The viewer's unread messages in a room (batched across rooms by the `unread` loader).
+async fn unread_in(ctx: &Context<'_>, room_id: Uuid) -> Result<i64> {
+    let unread = loaders(ctx)?.unread.load_one(room_id).await?;
+    Ok(unread.map_or(0, |n| i64::try_from(n).unwrap_or(i64::MAX)))
+}
+
 async fn room_of(ctx: &Context<'_>, id: Uuid) -> Result<ChatRoom> {
     let room = loaders(ctx)?.rooms.load_one(id).await?;
     Ok(ChatRoom(
@@ -101,20 +107,18 @@ impl ChatRoom {
         };
         let state = state(ctx)?;
         let viewer = viewer(ctx)?;
+        // Not visible to the viewer → null; any other failure is an error.
         let visible = match kind {
-            "Unit" => crate::units::service::visible_unit(&state.db, viewer, id)
-                .await
-                .ok()
-                .map(|u| ChatSubject::Unit(Unit(u, None))),
+            "Unit" => match crate::units::service::visible_unit(&state.db, viewer, id).await {
+                Ok(unit) => Some(ChatSubject::Unit(Unit(unit, None))),
+                Err(AppError::NotFound(_)) => None,
+                Err(err) => return Err(err.into()),
+            },
             "ServiceRecord" => crate::workshop::service::record(state, viewer, id)
-                .await
-                .ok()
-                .flatten()
+                .await?
                 .map(|r| ChatSubject::ServiceRecord(ServiceRecord(r))),
             "Sale" => crate::sales::service::sale(state, viewer, id)
-                .await
-                .ok()
-                .flatten()
+                .await?
                 .map(|s| ChatSubject::Sale(Sale(s))),
             _ => None,
         };
@@ -178,8 +182,7 @@ impl ChatRoom {
     }
     /// Others' messages the viewer has not read.
     async fn unread_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        let unread = loaders(ctx)?.unread.load_one(self.0.id).await?;
-        Ok(unread.map_or(0, |n| i64::try_from(n).unwrap_or(i64::MAX)))
+        unread_in(ctx, self.0.id).await
     }
     /// Its messages, oldest first (`last: n` gives the newest n).
     #[allow(clippy::too_many_arguments)]
@@ -812,12 +815,7 @@ pub struct RoomActivity {
 impl RoomActivity {
     /// The room, as it is now.
     async fn room(&self, ctx: &Context<'_>) -> Result<ChatRoom> {
-        let room = service::rooms_by_ids(&state(ctx)?.db, &[self.room_id]).await?;
-        let room = room
-            .into_iter()
-            .next()
-            .ok_or_else(|| AppError::not_found("Chat room"))?;
-        Ok(ChatRoom(room))
+        room_of(ctx, self.room_id).await
     }
     /// Its newest message.
     async fn last_message(&self, ctx: &Context<'_>) -> Result<Option<ChatMessage>> {
@@ -829,11 +827,7 @@ impl RoomActivity {
     }
     /// How many.
     async fn unread_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        let user = viewer(ctx)?.identity()?.user_id;
-        let unread = service::unread_in_rooms(&state(ctx)?.db, user, &[self.room_id]).await?;
-        Ok(unread
-            .get(&self.room_id)
-            .map_or(0, |n| i64::try_from(*n).unwrap_or(i64::MAX)))
+        unread_in(ctx, self.room_id).await
     }
 }
 
