@@ -77,3 +77,55 @@ async fn the_nested_units_query_runs_the_same_statements_for_5_and_50_units() {
     // salespeople, technicians
     assert_eq!(counts[0], 7, "{counts:?}");
 }
+
+/// A page joins only its owners' cards (id, name, picture); a field beyond the card loads the
+/// rest of the owners' rows in one batch, whatever the page size.
+#[tokio::test]
+async fn owners_fields_beyond_the_card_load_in_one_batch() {
+    let app =
+        TestApp::spawn_with(&[("DATALOADER_DELAY_MS", "25"), ("SESSION_CACHE_MS", "0")]).await;
+    let admin = app.admin().await;
+    let mut emails = Vec::new();
+    for i in 0..12 {
+        let owner = app.customer(&format!("card{i}@example.com")).await;
+        app.create_unit(&admin.access, json!({ "ownerId": owner.id }))
+            .await;
+        emails.push(format!("card{i}@example.com"));
+    }
+    app.gql_as(&admin.access, "{ me { id } }", json!({})).await;
+    let count = |query: &'static str, n: i64| {
+        let app = &app;
+        let token = admin.access.clone();
+        async move {
+            let before = app.state.metrics.statements();
+            let r = app.gql_as(&token, query, json!({ "n": n })).await;
+            let after = app.state.metrics.statements();
+            assert!(r["errors"].is_null(), "{r}");
+            (after - before, r)
+        }
+    };
+    let card = "query($n: Int!) { units(first: $n) { edges { node { owner { id firstName lastName fullName } } } } }";
+    let full = "query($n: Int!) { units(first: $n) { edges { node { owner { id email role createdAt } } } } }";
+    let (card_2, _) = count(card, 2).await;
+    let (card_12, _) = count(card, 12).await;
+    let (full_2, _) = count(full, 2).await;
+    let (full_12, r) = count(full, 12).await;
+    // session check and the page; then one statement for the owners' rows
+    assert_eq!((card_2, card_12), (2, 2));
+    assert_eq!((full_2, full_12), (3, 3));
+    let mut seen: Vec<String> = r["data"]["units"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r}"))
+        .iter()
+        .map(|e| {
+            assert_eq!(e["node"]["owner"]["role"], "CUSTOMER");
+            e["node"]["owner"]["email"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    seen.sort();
+    emails.sort();
+    assert_eq!(seen, emails);
+}

@@ -489,3 +489,89 @@ async fn filters_combine_and_search_is_case_insensitive() {
         direct(&|r| r.0 == "Honda")
     );
 }
+
+/// The page reads its units, owners and primary photos by position from one joined statement;
+/// `unit(id)` reads them by name through the loaders. Every field must agree, set or empty.
+#[tokio::test]
+async fn a_page_shows_every_field_exactly_as_the_unit_itself_does() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let owner = app.customer("positions@example.com").await;
+    let r = app
+        .gql_as(
+            &owner.access,
+            "mutation { updateProfile(input: { phone: \"+15550100007\", address: \"7 Elm St\", zipCode: \"90210\", bio: \"Drives a lot\", dateOfBirth: \"1985-02-03\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(r["errors"].is_null(), "{r}");
+    let full = app
+        .create_unit(
+            &admin.access,
+            json!({
+                "trim": "XLE", "fuelType": "HYBRID", "bodyType": "SEDAN", "transmission": "AUTOMATIC",
+                "color": "Blue", "licensePlate": "POS-123", "location": "North lot",
+                "purchaseDate": "2021-06-15", "isListed": true, "listPrice": "18999.50",
+                "notes": "One owner", "ownerId": owner.id,
+            }),
+        )
+        .await;
+    let (status, r) = app
+        .upload(
+            &admin.access,
+            "mutation($u: ID!, $f: Upload!) { addUnitPhoto(unitId: $u, file: $f, altText: \"Front\") { id } }",
+            json!({ "u": full, "f": null }),
+            vec![("f", "front.png", crate::common::png_bytes())],
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert!(r["errors"].is_null(), "{r}");
+    // Stock: no owner, no photo, every optional field empty.
+    let bare = app.create_unit(&admin.access, json!({})).await;
+
+    let fields = "id vin make model trim year mileage fuelType bodyType transmission color
+        licensePlate location purchaseDate status isListed listPrice notes createdAt updatedAt
+        owner { id email firstName lastName phone phoneVerified role status emailVerified
+          dateOfBirth address zipCode bio avatarUrl membershipTier referralCode rewardsBalance
+          lastSeenAt createdAt updatedAt }
+        primaryPhoto { id url altText position isPrimary contentType }";
+    let page = app
+        .gql_as(
+            &admin.access,
+            &format!("{{ units(first: 10) {{ edges {{ node {{ {fields} }} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    let nodes: Vec<Value> = page["data"]["units"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{page}"))
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect();
+    assert_eq!(nodes.len(), 2, "{page}");
+    for id in [&full, &bare] {
+        let one = app
+            .gql_as(
+                &admin.access,
+                &format!("query($id: ID!) {{ unit(id: $id) {{ {fields} }} }}"),
+                json!({ "id": id }),
+            )
+            .await;
+        let alone = &one["data"]["unit"];
+        assert_eq!(alone["id"], json!(id), "{one}");
+        let listed = nodes
+            .iter()
+            .find(|n| n["id"] == json!(id))
+            .unwrap_or_else(|| panic!("{id} not on the page: {page}"));
+        assert_eq!(listed, alone);
+    }
+    let full_node = nodes.iter().find(|n| n["id"] == json!(full)).unwrap();
+    assert_eq!(full_node["trim"], "XLE");
+    assert_eq!(full_node["owner"]["phone"], "+15550100007");
+    assert_eq!(full_node["owner"]["zipCode"], "90210");
+    assert_eq!(full_node["primaryPhoto"]["altText"], "Front");
+    assert_eq!(full_node["listPrice"], "18999.50");
+    let bare_node = nodes.iter().find(|n| n["id"] == json!(bare)).unwrap();
+    assert!(bare_node["owner"].is_null() && bare_node["primaryPhoto"].is_null());
+    assert!(bare_node["trim"].is_null() && bare_node["listPrice"].is_null());
+}

@@ -3,32 +3,108 @@
 
 use async_graphql::{Context, InputObject, Object, Result, Upload, ID};
 use chrono::{DateTime, NaiveDate, Utc};
+use tokio::sync::OnceCell;
+use uuid::Uuid;
 
 use super::entity::{session, user, AccountStatus, MembershipTier, Role};
-use super::service::{self, NewAccount, ProfileChanges, RegisterInput as NewCustomer, SignedIn};
+use super::service::{
+    self, NewAccount, ProfileChanges, RegisterInput as NewCustomer, SignedIn, UserCard,
+};
+use crate::error::AppError;
 use crate::graphql::pagination::{self, Page};
-use crate::graphql::{client, parse_id, read_upload, state, to_id, viewer};
+use crate::graphql::{client, loaders, parse_id, read_upload, state, to_id, viewer};
 use crate::paging::PageArgs;
 use crate::referrals::service::referral_link;
 
 pub struct User {
-    model: user::Model,
+    row: Row,
     /// Shown as to its owner whoever asks: the user a sign-up or sign-in just returned.
     own: bool,
 }
 
+enum Row {
+    Full(user::Model),
+    /// What a list shows of a person, read with the list; the rest of the row is loaded
+    /// (batched with the list's other users) by the first field that needs it.
+    Card(UserCard, OnceCell<user::Model>),
+}
+
 impl User {
     pub fn new(model: user::Model) -> Self {
-        Self { model, own: false }
+        Self {
+            row: Row::Full(model),
+            own: false,
+        }
     }
 
     /// The account the request just created or signed in to, shown to its owner.
     pub fn own(model: user::Model) -> Self {
-        Self { model, own: true }
+        Self {
+            row: Row::Full(model),
+            own: true,
+        }
     }
 
-    fn private<T>(&self, ctx: &Context<'_>, value: T) -> Result<Option<T>> {
-        Ok((self.own || service::may_see_private(viewer(ctx)?, &self.model)).then_some(value))
+    /// A user of whom only the card was read.
+    pub fn card(card: UserCard) -> Self {
+        Self {
+            row: Row::Card(card, OnceCell::new()),
+            own: false,
+        }
+    }
+
+    fn id(&self) -> Uuid {
+        match &self.row {
+            Row::Full(m) => m.id,
+            Row::Card(c, _) => c.id,
+        }
+    }
+
+    fn names(&self) -> (&str, &str) {
+        match &self.row {
+            Row::Full(m) => (&m.first_name, &m.last_name),
+            Row::Card(c, _) => (&c.first_name, &c.last_name),
+        }
+    }
+
+    fn avatar_path(&self) -> Option<&str> {
+        match &self.row {
+            Row::Full(m) => m.avatar_path.as_deref(),
+            Row::Card(c, _) => c.avatar_path.as_deref(),
+        }
+    }
+
+    /// The whole row: at hand, or loaded once.
+    async fn full(&self, ctx: &Context<'_>) -> Result<&user::Model> {
+        match &self.row {
+            Row::Full(m) => Ok(m),
+            Row::Card(c, cell) => {
+                cell.get_or_try_init(|| async {
+                    loaders(ctx)?
+                        .users
+                        .load_one(c.id)
+                        .await?
+                        .ok_or_else(|| AppError::not_found("User").into())
+                })
+                .await
+            }
+        }
+    }
+
+    fn may_see_private(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(self.own || service::may_see_private(viewer(ctx)?, self.id()))
+    }
+
+    /// A private field's value: loaded only when the viewer may see it.
+    async fn private<'a, T>(
+        &'a self,
+        ctx: &Context<'_>,
+        value: impl FnOnce(&'a user::Model) -> T,
+    ) -> Result<Option<T>> {
+        if !self.may_see_private(ctx)? {
+            return Ok(None);
+        }
+        Ok(Some(value(self.full(ctx).await?)))
     }
 }
 
@@ -37,102 +113,106 @@ impl User {
 #[Object]
 impl User {
     /// The user's id.
-    async fn id(&self) -> ID {
-        to_id(self.model.id)
+    #[graphql(name = "id")]
+    async fn id_field(&self) -> ID {
+        to_id(self.id())
     }
     /// Email address (lower case). Null unless the viewer is this user or staff.
     async fn email(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        self.private(ctx, self.model.email.as_str())
+        self.private(ctx, |m| m.email.as_str()).await
     }
     /// Given name.
     async fn first_name(&self) -> &str {
-        &self.model.first_name
+        self.names().0
     }
     /// Family name.
     async fn last_name(&self) -> &str {
-        &self.model.last_name
+        self.names().1
     }
     /// Given and family name together.
     async fn full_name(&self) -> String {
-        format!("{} {}", self.model.first_name, self.model.last_name)
+        let (first, last) = self.names();
+        format!("{first} {last}")
     }
     /// Phone number. Null unless the viewer is this user or staff.
     async fn phone(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        Ok(self.private(ctx, self.model.phone.as_deref())?.flatten())
+        Ok(self.private(ctx, |m| m.phone.as_deref()).await?.flatten())
     }
     /// True once the user signed in with a code texted to their phone.
-    async fn phone_verified(&self) -> bool {
-        self.model.phone_verified
+    async fn phone_verified(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(self.full(ctx).await?.phone_verified)
     }
     /// What the user may do.
-    async fn role(&self) -> Role {
-        self.model.role
+    async fn role(&self, ctx: &Context<'_>) -> Result<Role> {
+        Ok(self.full(ctx).await?.role)
     }
     /// Whether the account may sign in.
-    async fn status(&self) -> AccountStatus {
-        self.model.status
+    async fn status(&self, ctx: &Context<'_>) -> Result<AccountStatus> {
+        Ok(self.full(ctx).await?.status)
     }
     /// True once the user proved they own their email address.
-    async fn email_verified(&self) -> bool {
-        self.model.email_verified
+    async fn email_verified(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(self.full(ctx).await?.email_verified)
     }
     /// Date of birth. Null unless the viewer is this user or staff.
     async fn date_of_birth(&self, ctx: &Context<'_>) -> Result<Option<NaiveDate>> {
-        Ok(self.private(ctx, self.model.date_of_birth)?.flatten())
+        Ok(self.private(ctx, |m| m.date_of_birth).await?.flatten())
     }
     /// Postal address. Null unless the viewer is this user or staff.
     async fn address(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        Ok(self.private(ctx, self.model.address.as_deref())?.flatten())
+        Ok(self.private(ctx, |m| m.address.as_deref()).await?.flatten())
     }
     /// Postal code. Null unless the viewer is this user or staff.
     async fn zip_code(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        Ok(self.private(ctx, self.model.zip_code.as_deref())?.flatten())
+        Ok(self
+            .private(ctx, |m| m.zip_code.as_deref())
+            .await?
+            .flatten())
     }
     /// A few words the user wrote about themselves.
-    async fn bio(&self) -> Option<&str> {
-        self.model.bio.as_deref()
+    async fn bio(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self.full(ctx).await?.bio.as_deref())
     }
     /// Where the user's picture is served; null when they have none.
     async fn avatar_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         let base = &state(ctx)?.config.public_url;
         Ok(self
-            .model
-            .avatar_path
-            .as_deref()
+            .avatar_path()
             .map(|path| format!("{base}/media/{path}")))
     }
     /// Membership level, which decides the offers the user may use.
-    async fn membership_tier(&self) -> MembershipTier {
-        self.model.membership_tier
+    async fn membership_tier(&self, ctx: &Context<'_>) -> Result<MembershipTier> {
+        Ok(self.full(ctx).await?.membership_tier)
     }
     /// The user's own referral code. Null unless the viewer is this user or staff.
     async fn referral_code(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        self.private(ctx, self.model.referral_code.as_str())
+        self.private(ctx, |m| m.referral_code.as_str()).await
     }
     /// The sign-up link that carries the referral code. Null unless the viewer is this user or staff.
     async fn referral_link(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        let link = referral_link(&state(ctx)?.config.public_url, &self.model.referral_code);
-        self.private(ctx, link)
+        let base = &state(ctx)?.config.public_url;
+        self.private(ctx, |m| referral_link(base, &m.referral_code))
+            .await
     }
     /// Reward points earned by referrals. Null unless the viewer is this user or staff.
     async fn rewards_balance(&self, ctx: &Context<'_>) -> Result<Option<i32>> {
-        self.private(ctx, self.model.rewards_balance)
+        self.private(ctx, |m| m.rewards_balance).await
     }
     /// True while the user has a live connection (a WebSocket) open, on any instance.
     async fn is_online(&self, ctx: &Context<'_>) -> Result<bool> {
-        Ok(state(ctx)?.presence.is_online(self.model.id).await)
+        Ok(state(ctx)?.presence.is_online(self.id()).await)
     }
     /// When the user was last connected.
-    async fn last_seen_at(&self) -> Option<DateTime<Utc>> {
-        self.model.last_seen_at
+    async fn last_seen_at(&self, ctx: &Context<'_>) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.full(ctx).await?.last_seen_at)
     }
     /// When the account was made.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.model.created_at
+    async fn created_at(&self, ctx: &Context<'_>) -> Result<DateTime<Utc>> {
+        Ok(self.full(ctx).await?.created_at)
     }
     /// When the account last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.model.updated_at
+    async fn updated_at(&self, ctx: &Context<'_>) -> Result<DateTime<Utc>> {
+        Ok(self.full(ctx).await?.updated_at)
     }
 }
 

@@ -814,8 +814,18 @@ pub async fn user(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Opti
 }
 
 /// Email, phone, address, date of birth (and referral details) are for the user and staff.
-pub fn may_see_private(viewer: &Viewer, user: &user::Model) -> bool {
-    viewer.is_staff() || viewer.user_id() == Some(user.id)
+pub fn may_see_private(viewer: &Viewer, user: Uuid) -> bool {
+    viewer.is_staff() || viewer.user_id() == Some(user)
+}
+
+/// What a list shows of a person: id, name and picture. Lists that join their users read only
+/// these columns; `User` loads the rest of the row if a field asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserCard {
+    pub id: Uuid,
+    pub first_name: String,
+    pub last_name: String,
+    pub avatar_path: Option<String>,
 }
 
 /// Absent fields stay as they are; an empty string clears an optional field.

@@ -108,7 +108,7 @@ impl Unit {
             return Ok(None);
         };
         if let Some(preloaded) = &self.1 {
-            return Ok(preloaded.owner.clone().map(User::new));
+            return Ok(preloaded.owner.clone().map(User::card));
         }
         Ok(loaders(ctx)?.owners.load_one(owner).await?.map(User::new))
     }

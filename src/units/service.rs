@@ -5,16 +5,16 @@ use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
+    EntityTrait, IntoActiveModel, Iterable, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select, TransactionTrait,
 };
 use uuid::Uuid;
 
 use super::entity::{unit, unit_photo, BodyType, FuelType, Transmission, UnitStatus};
 use super::types::{self, Vin};
 use crate::accounts::entity::user;
-use crate::accounts::service as accounts;
+use crate::accounts::service::{self as accounts, UserCard};
 use crate::app::AppState;
 use crate::auth::viewer::Identity;
 use crate::auth::Viewer;
@@ -23,7 +23,7 @@ use crate::error::{AppError, AppResult};
 use crate::input;
 use crate::media::Incoming;
 use crate::money;
-use crate::paging::{self, KeyKind, PageArgs, Slice, Sort};
+use crate::paging::{self, Columns, KeyKind, PageArgs, Slice, Sort};
 
 /// At most this many photos per unit.
 pub const MAX_PHOTOS: u64 = 30;
@@ -262,16 +262,25 @@ fn filtered(audience: &Audience, filter: &UnitFilter) -> AppResult<Select<unit::
 /// A unit's owner and primary photo, read with the page when the client asks for them.
 #[derive(Clone, Debug)]
 pub struct Preloaded {
-    pub owner: Option<user::Model>,
+    pub owner: Option<UserCard>,
     pub primary_photo: Option<unit_photo::Model>,
 }
 
-/// Adds the owner (columns `o_*`) and the primary photo (`p_*`) to a units query, LEFT JOINed.
+/// The owner's columns a page reads: the card (`User` loads the rest if asked).
+const OWNER_CARD: [user::Column; 4] = [
+    user::Column::Id,
+    user::Column::FirstName,
+    user::Column::LastName,
+    user::Column::AvatarPath,
+];
+
+/// Adds the owner's card (columns `o_*`) and the primary photo (`p_*`) to a units query, LEFT
+/// JOINed.
 /// The one place the units domain reads the accounts' table itself: it saves the page a
 /// statement, the largest single cost of the units page (see `benches/units.rs`).
 fn join_owner_and_primary_photo(query: &mut sea_orm::sea_query::SelectStatement) {
     use sea_orm::sea_query::{Alias, JoinType};
-    use sea_orm::{Iden, IdenStatic, Iterable};
+    use sea_orm::{Iden, IdenStatic};
     query.join(
         JoinType::LeftJoin,
         user::Entity,
@@ -289,7 +298,7 @@ fn join_owner_and_primary_photo(query: &mut sea_orm::sea_query::SelectStatement)
                 unit_photo::Column::IsPrimary,
             ))),
     );
-    for col in user::Column::iter() {
+    for col in OWNER_CARD {
         query.expr_as(
             Expr::col((user::Entity, col)),
             Alias::new(format!("o_{}", col.as_str())),
@@ -301,6 +310,70 @@ fn join_owner_and_primary_photo(query: &mut sea_orm::sea_query::SelectStatement)
             Alias::new(format!("p_{}", col.to_string())),
         );
     }
+}
+
+// The page's row, read by position: the unit's columns, then (joined) the owner's and the
+// primary photo's, each in its entity's column order. `tests` checks them against sea-orm's
+// own decoding by name.
+
+fn read_unit(c: &mut Columns) -> Result<unit::Model, DbErr> {
+    Ok(unit::Model {
+        id: c.read()?,
+        vin: c.read()?,
+        make: c.read()?,
+        model: c.read()?,
+        trim: c.read()?,
+        year: c.read()?,
+        mileage: c.read()?,
+        fuel_type: c.read()?,
+        body_type: c.read()?,
+        transmission: c.read()?,
+        color: c.read()?,
+        license_plate: c.read()?,
+        location: c.read()?,
+        purchase_date: c.read()?,
+        status: c.read()?,
+        is_listed: c.read()?,
+        list_price_cents: c.read()?,
+        price_sort: c.read()?,
+        notes: c.read()?,
+        owner_id: c.read()?,
+        created_at: c.read()?,
+        updated_at: c.read()?,
+    })
+}
+
+/// The joined owner's card; none when the unit has no owner.
+fn read_owner(c: &mut Columns) -> Result<Option<UserCard>, DbErr> {
+    let Some(id) = c.read()? else {
+        c.skip(OWNER_CARD.len() - 1);
+        return Ok(None);
+    };
+    Ok(Some(UserCard {
+        id,
+        first_name: c.read()?,
+        last_name: c.read()?,
+        avatar_path: c.read()?,
+    }))
+}
+
+/// The joined primary photo; none when the unit has none.
+fn read_photo(c: &mut Columns) -> Result<Option<unit_photo::Model>, DbErr> {
+    let Some(id) = c.read()? else {
+        c.skip(unit_photo::Column::iter().count() - 1);
+        return Ok(None);
+    };
+    Ok(Some(unit_photo::Model {
+        id,
+        unit_id: c.read()?,
+        path: c.read()?,
+        content_type: c.read()?,
+        byte_size: c.read()?,
+        alt_text: c.read()?,
+        position: c.read()?,
+        is_primary: c.read()?,
+        created_at: c.read()?,
+    }))
 }
 
 /// A page of the units the viewer sees, filtered (all conditions hold) and ordered, with the
@@ -316,7 +389,6 @@ pub async fn list_units(
     with_total: bool,
     preload: bool,
 ) -> AppResult<(Slice<(unit::Model, Option<Preloaded>)>, Option<u64>)> {
-    use sea_orm::FromQueryResult;
     let audience = audience(viewer)?;
     let sort = unit_sort(order.0, order.1);
     let window = args.window(&sort)?;
@@ -332,11 +404,12 @@ pub async fn list_units(
                 }
             },
             |row| {
-                let unit = unit::Model::from_query_result(row, "")?;
+                let mut columns = Columns::new(row);
+                let unit = read_unit(&mut columns)?;
                 let preloaded = if preload {
                     Some(Preloaded {
-                        owner: user::Model::from_query_result_optional(row, "o_")?,
-                        primary_photo: unit_photo::Model::from_query_result_optional(row, "p_")?,
+                        owner: read_owner(&mut columns)?,
+                        primary_photo: read_photo(&mut columns)?,
                     })
                 } else {
                     None
