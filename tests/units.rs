@@ -565,6 +565,45 @@ async fn a_page_shows_every_field_exactly_as_the_unit_itself_does() {
             .unwrap_or_else(|| panic!("{id} not on the page: {page}"));
         assert_eq!(listed, alone);
     }
+    // Aliases, __typename, a key asked twice, fragments and directives: the page's nodes take
+    // other ways through the resolvers, and still agree with `unit(id)`.
+    let more = "fragment More on Unit { color location createdAt }";
+    let shapes = [
+        (
+            "__typename plate: licensePlate id price: listPrice owner { __typename id email } year",
+            "",
+        ),
+        (
+            "id one: primaryPhoto { url } two: primaryPhoto { altText } status owner { id }",
+            "",
+        ),
+        ("id make make ... on Unit { model trim } ...More", more),
+        (
+            "id vin @include(if: true) mileage @skip(if: false) notes @skip(if: true)",
+            "",
+        ),
+    ];
+    for (shape, fragment) in shapes {
+        let page = app
+            .gql_as(
+                &admin.access,
+                &format!("{{ units(first: 10) {{ edges {{ node {{ {shape} }} }} }} }} {fragment}"),
+                json!({}),
+            )
+            .await;
+        let listed = &page["data"]["units"]["edges"];
+        assert_eq!(listed.as_array().map(Vec::len), Some(2), "{shape}: {page}");
+        for edge in listed.as_array().unwrap() {
+            let one = app
+                .gql_as(
+                    &admin.access,
+                    &format!("query($id: ID!) {{ unit(id: $id) {{ {shape} }} }} {fragment}"),
+                    json!({ "id": edge["node"]["id"] }),
+                )
+                .await;
+            assert_eq!(edge["node"], one["data"]["unit"], "{shape}");
+        }
+    }
     let full_node = nodes.iter().find(|n| n["id"] == json!(full)).unwrap();
     assert_eq!(full_node["trim"], "XLE");
     assert_eq!(full_node["owner"]["phone"], "+15550100007");
