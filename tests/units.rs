@@ -535,40 +535,46 @@ async fn a_page_shows_every_field_exactly_as_the_unit_itself_does() {
           dateOfBirth address zipCode bio avatarUrl membershipTier referralCode rewardsBalance
           lastSeenAt createdAt updatedAt }
         primaryPhoto { id url altText position isPrimary contentType }";
-    let page = app
-        .gql_as(
-            &admin.access,
-            &format!("{{ units(first: 10) {{ edges {{ node {{ {fields} }} }} }} }}"),
-            json!({}),
-        )
-        .await;
-    let nodes: Vec<Value> = page["data"]["units"]["edges"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{page}"))
-        .iter()
-        .map(|e| e["node"].clone())
-        .collect();
-    assert_eq!(nodes.len(), 2, "{page}");
-    for id in [&full, &bare] {
-        let one = app
-            .gql_as(
-                &admin.access,
-                &format!("query($id: ID!) {{ unit(id: $id) {{ {fields} }} }}"),
-                json!({ "id": id }),
-            )
-            .await;
-        let alone = &one["data"]["unit"];
-        assert_eq!(alone["id"], json!(id), "{one}");
-        let listed = nodes
-            .iter()
-            .find(|n| n["id"] == json!(id))
-            .unwrap_or_else(|| panic!("{id} not on the page: {page}"));
-        assert_eq!(listed, alone);
-    }
+    // The page's nodes, each checked against `unit(id)` asked for the same selection.
+    let agree = |shape: &'static str, fragment: &'static str| {
+        let app = &app;
+        let token = admin.access.clone();
+        async move {
+            let page = app
+                .gql_as(
+                    &token,
+                    &format!(
+                        "{{ units(first: 10) {{ edges {{ node {{ {shape} }} }} }} }} {fragment}"
+                    ),
+                    json!({}),
+                )
+                .await;
+            let nodes: Vec<Value> = page["data"]["units"]["edges"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{shape}: {page}"))
+                .iter()
+                .map(|e| e["node"].clone())
+                .collect();
+            assert_eq!(nodes.len(), 2, "{shape}: {page}");
+            for node in &nodes {
+                let one = app
+                    .gql_as(
+                        &token,
+                        &format!("query($id: ID!) {{ unit(id: $id) {{ {shape} }} }} {fragment}"),
+                        json!({ "id": node["id"] }),
+                    )
+                    .await;
+                assert!(one["data"]["unit"].is_object(), "{shape}: {one}");
+                assert_eq!(node, &one["data"]["unit"], "{shape}");
+            }
+            nodes
+        }
+    };
+    let nodes = agree(fields, "").await;
     // Aliases, __typename, a key asked twice, fragments and directives: the page's nodes take
     // other ways through the resolvers, and still agree with `unit(id)`.
     let more = "fragment More on Unit { color location createdAt }";
-    let shapes = [
+    for (shape, fragment) in [
         (
             "__typename plate: licensePlate id price: listPrice owner { __typename id email } year",
             "",
@@ -582,27 +588,8 @@ async fn a_page_shows_every_field_exactly_as_the_unit_itself_does() {
             "id vin @include(if: true) mileage @skip(if: false) notes @skip(if: true)",
             "",
         ),
-    ];
-    for (shape, fragment) in shapes {
-        let page = app
-            .gql_as(
-                &admin.access,
-                &format!("{{ units(first: 10) {{ edges {{ node {{ {shape} }} }} }} }} {fragment}"),
-                json!({}),
-            )
-            .await;
-        let listed = &page["data"]["units"]["edges"];
-        assert_eq!(listed.as_array().map(Vec::len), Some(2), "{shape}: {page}");
-        for edge in listed.as_array().unwrap() {
-            let one = app
-                .gql_as(
-                    &admin.access,
-                    &format!("query($id: ID!) {{ unit(id: $id) {{ {shape} }} }} {fragment}"),
-                    json!({ "id": edge["node"]["id"] }),
-                )
-                .await;
-            assert_eq!(edge["node"], one["data"]["unit"], "{shape}");
-        }
+    ] {
+        agree(shape, fragment).await;
     }
     let full_node = nodes.iter().find(|n| n["id"] == json!(full)).unwrap();
     assert_eq!(full_node["trim"], "XLE");

@@ -207,7 +207,7 @@ impl UnitNode {
         }
         let u = &self.0 .0;
         Some(match name {
-            "__typename" => Value::String("Unit".to_owned()),
+            "__typename" => Value::String(Unit::type_name().into_owned()),
             "id" => value(to_id(u.id)),
             "vin" => Value::String(u.vin.clone()),
             "make" => Value::String(u.make.clone()),
@@ -234,18 +234,18 @@ impl UnitNode {
 
     /// Only fields, none with a directive, each response key once.
     fn simple(selection: &SelectionSet) -> bool {
-        let fields = || {
-            selection.items.iter().filter_map(|s| match &s.node {
-                Selection::Field(f) => Some(f),
-                _ => None,
-            })
-        };
-        fields().count() == selection.items.len()
-            && fields().all(|f| f.node.directives.is_empty())
-            && fields().enumerate().all(|(i, f)| {
-                let key = &f.node.response_key().node;
-                fields().take(i).all(|g| &g.node.response_key().node != key)
-            })
+        let mut keys = Vec::with_capacity(selection.items.len());
+        for item in &selection.items {
+            let Selection::Field(f) = &item.node else {
+                return false;
+            };
+            let key = &f.node.response_key().node;
+            if !f.node.directives.is_empty() || keys.contains(&key) {
+                return false;
+            }
+            keys.push(key);
+        }
+        true
     }
 }
 

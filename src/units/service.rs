@@ -275,8 +275,7 @@ const OWNER_CARD: [user::Column; 4] = [
 ];
 
 /// Adds the owner's card (columns `o_*`) and the primary photo (`p_*`) to a units query, LEFT
-/// JOINed.
-/// The one place the units domain reads the accounts' table itself: it saves the page a
+/// JOINed. The one place the units domain reads the accounts' table itself: it saves the page a
 /// statement, the largest single cost of the units page (see `benches/units.rs`).
 fn join_owner_and_primary_photo(query: &mut sea_orm::sea_query::SelectStatement) {
     use sea_orm::sea_query::{Alias, JoinType};
@@ -313,8 +312,8 @@ fn join_owner_and_primary_photo(query: &mut sea_orm::sea_query::SelectStatement)
 }
 
 // The page's row, read by position: the unit's columns, then (joined) the owner's and the
-// primary photo's, each in its entity's column order. `tests` checks them against sea-orm's
-// own decoding by name.
+// primary photo's, each in its entity's column order. `tests/units.rs` checks the page
+// against `unit(id)`, whose rows sea-orm decodes by name.
 
 fn read_unit(c: &mut Columns) -> Result<unit::Model, DbErr> {
     Ok(unit::Model {
