@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_graphql::http::{GraphiQLSource, WebSocketProtocols, ALL_WEBSOCKET_PROTOCOLS};
 use async_graphql::parser::types::OperationType;
-use async_graphql::{BatchRequest, BatchResponse, Request};
+use async_graphql::{BatchRequest, BatchResponse, Request, ValidationMode};
 use async_graphql_axum::GraphQLResponse;
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -35,6 +35,9 @@ use crate::graphql::schema::{self, AppSchema};
 struct HttpState {
     app: AppState,
     schema: AppSchema,
+    /// The same schema, validating only what depends on a request's variables: for requests
+    /// that repeat one that passed full validation (see `Documents`).
+    revalidating: AppSchema,
     documents: Arc<Documents>,
     graphiql: Option<String>,
 }
@@ -44,10 +47,16 @@ const CACHED_DOCUMENTS: usize = 512;
 
 pub fn router(app: AppState) -> Router {
     let config = &app.config;
-    let mut builder = schema::builder(&config.limits).data(app.clone());
-    if !config.introspection_enabled {
-        builder = builder.disable_introspection();
-    }
+    let build = |mode: ValidationMode| {
+        let builder = schema::builder(&config.limits)
+            .data(app.clone())
+            .validation_mode(mode);
+        if config.introspection_enabled {
+            builder.finish()
+        } else {
+            builder.disable_introspection().finish()
+        }
+    };
     let graphiql = config
         .graphiql_enabled
         .then(|| graphiql_page(config.graphiql_cdn_url.as_deref()));
@@ -55,7 +64,8 @@ pub fn router(app: AppState) -> Router {
     let uploads_limit = config.uploads.max_body_bytes;
     let cors = cors_layer(&config.cors_origins);
     let state = HttpState {
-        schema: builder.finish(),
+        schema: build(ValidationMode::Strict),
+        revalidating: build(ValidationMode::Fast),
         documents: Arc::new(Documents::new(CACHED_DOCUMENTS)),
         app: app.clone(),
         graphiql,
@@ -195,21 +205,32 @@ async fn graphql_handler(
     GraphQLResponse::from(response).into_response()
 }
 
-/// Runs one operation: its parsed document comes from the cache, and it is counted and timed
-/// for `/metrics` by the type of operation it runs (`invalid` when it does not parse).
+/// Runs one operation: its parsed document comes from the cache (with full validation skipped
+/// when it passed before), and it is counted and timed for `/metrics` by the type of operation
+/// it runs (`invalid` when it does not parse).
 async fn run(state: &HttpState, mut request: Request) -> async_graphql::Response {
     let started = std::time::Instant::now();
-    let kind = match state.documents.prepare(&mut request) {
+    let prepared = state.documents.prepare(&mut request);
+    let kind = match prepared.kind {
         Some(OperationType::Query) => 0,
         Some(OperationType::Mutation) => 1,
         Some(OperationType::Subscription) => 2,
         None => 3,
     };
-    let mut response = state.schema.execute(request).await;
+    let schema = if prepared.validated {
+        &state.revalidating
+    } else {
+        &state.schema
+    };
+    let mut response = schema.execute(request).await;
+    let clean = response.errors.is_empty();
     state
         .app
         .metrics
-        .record_operation(kind, response.errors.is_empty(), started.elapsed());
+        .record_operation(kind, clean, started.elapsed());
+    if clean {
+        state.documents.passed(prepared);
+    }
     give_codes(&mut response);
     response
 }

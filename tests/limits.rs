@@ -138,3 +138,23 @@ async fn a_query_more_complex_than_the_limit_is_refused() {
     let r = app.gql("{ me { id } }", json!({})).await;
     assert!(r.get("errors").is_none(), "{r}");
 }
+
+/// A request that repeats one that passed skips the full validation (see `Documents`); the
+/// same text with other variables is checked in full again, and answered as the first time.
+#[tokio::test]
+async fn a_query_repeated_with_other_variables_is_validated_in_full() {
+    let app = TestApp::spawn().await;
+    let query = "query($n: Int, $listed: Boolean) { units(first: $n, filter: { isListed: $listed }) { edges { node { id } } } }";
+    let bad = json!({ "n": "many", "listed": true });
+    let first = app.gql(query, bad.clone()).await;
+    assert_eq!(code(&first), "BAD_USER_INPUT", "{first}");
+    assert!(first.get("data").is_none_or(Value::is_null), "{first}");
+    for _ in 0..3 {
+        let r = app.gql(query, json!({ "n": 2, "listed": true })).await;
+        assert!(r.get("errors").is_none(), "{r}");
+        assert!(r["data"]["units"]["edges"].is_array(), "{r}");
+    }
+    assert_eq!(app.gql(query, bad).await, first);
+    let r = app.gql(query, json!({ "n": 2, "listed": "yes" })).await;
+    assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
+}
