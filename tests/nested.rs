@@ -106,6 +106,9 @@ async fn owners_fields_beyond_the_card_load_in_one_batch() {
     };
     let card = "query($n: Int!) { units(first: $n) { edges { node { owner { id firstName lastName fullName } } } } }";
     let full = "query($n: Int!) { units(first: $n) { edges { node { owner { id email role createdAt } } } } }";
+    // Fields beyond the units' cards: the page reads whole rows, in the same statement.
+    let wide =
+        "query($n: Int!) { units(first: $n) { edges { node { trim notes owner { id } } } } }";
     let (card_2, _) = count(card, 2).await;
     let (card_12, _) = count(card, 12).await;
     let (full_2, _) = count(full, 2).await;
@@ -113,6 +116,8 @@ async fn owners_fields_beyond_the_card_load_in_one_batch() {
     // session check and the page; then one statement for the owners' rows
     assert_eq!((card_2, card_12), (2, 2));
     assert_eq!((full_2, full_12), (3, 3));
+    let (wide_12, wide_page) = count(wide, 12).await;
+    assert_eq!(wide_12, 2, "{wide_page}");
     let mut seen: Vec<String> = r["data"]["units"]["edges"]
         .as_array()
         .unwrap_or_else(|| panic!("{r}"))

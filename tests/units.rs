@@ -584,6 +584,12 @@ async fn a_page_shows_every_field_exactly_as_the_unit_itself_does() {
             "",
         ),
         ("id make make ... on Unit { model trim } ...More", more),
+        // Only the card's fields: the page reads the cards alone.
+        (
+            "id vin make model year mileage listPrice status isListed createdAt
+             owner { id firstName lastName } primaryPhoto { url }",
+            "",
+        ),
         (
             "id vin @include(if: true) mileage @skip(if: false) notes @skip(if: true)",
             "",

@@ -110,7 +110,7 @@ impl ChatRoom {
         // Not visible to the viewer → null; any other failure is an error.
         let visible = match kind {
             "Unit" => match crate::units::service::visible_unit(&state.db, viewer, id).await {
-                Ok(unit) => Some(ChatSubject::Unit(Unit(unit, None))),
+                Ok(unit) => Some(ChatSubject::Unit(Unit::new(unit))),
                 Err(AppError::NotFound(_)) => None,
                 Err(err) => return Err(err.into()),
             },

@@ -48,17 +48,17 @@ fn sale_key(s: &sale::Model) -> (i64, Uuid) {
 }
 
 /// Staff see every sale; a customer the sales of their units and their own purchases.
-fn may_see(identity: &Identity, sale: &sale::Model, unit: Option<&unit::Model>) -> bool {
+fn may_see(identity: &Identity, sale: &sale::Model, unit_owner: Option<Uuid>) -> bool {
     identity.is_staff()
         || sale.buyer_id == Some(identity.user_id)
-        || unit.is_some_and(|u| u.owner_id == Some(identity.user_id))
+        || unit_owner == Some(identity.user_id)
 }
 
-/// Whether the viewer may see the sale of this unit (through `Unit.sale`).
-pub fn may_see_unit_sale(viewer: &Viewer, sale: &sale::Model, unit: &unit::Model) -> bool {
+/// Whether the viewer may see the sale of a unit owned by `unit_owner` (through `Unit.sale`).
+pub fn may_see_unit_sale(viewer: &Viewer, sale: &sale::Model, unit_owner: Option<Uuid>) -> bool {
     viewer
         .identity()
-        .is_ok_and(|i| may_see(i, sale, Some(unit)))
+        .is_ok_and(|i| may_see(i, sale, unit_owner))
 }
 
 async fn visible_sale(
@@ -75,7 +75,7 @@ async fn visible_sale(
         .await?
         .into_iter()
         .next();
-    if !may_see(&identity, &sale, unit.as_ref()) {
+    if !may_see(&identity, &sale, unit.as_ref().and_then(|u| u.owner_id)) {
         return Err(AppError::not_found("Sale"));
     }
     Ok((identity, sale, unit))

@@ -13,10 +13,15 @@ use async_graphql::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
+use tokio::sync::OnceCell;
 
-use super::entity::{unit, unit_photo, BodyType, FuelType, Transmission, UnitStatus};
-use super::service::{self, NewUnit, Preloaded, UnitChanges, UnitDetails, UnitOrderField as Field};
+use super::entity::{unit, BodyType, FuelType, Transmission, UnitStatus};
+use super::service::{
+    self, NewUnit, PageReads, PageUnit, PhotoCard, Preloaded, UnitCard, UnitChanges, UnitDetails,
+    UnitOrderField as Field,
+};
 use crate::accounts::graphql::User;
+use crate::error::AppError;
 use crate::graphql::pagination::{self, OrderDirection, Page};
 use crate::graphql::{loaders, parse_id, parse_optional_id, read_upload, state, to_id, viewer};
 use crate::money;
@@ -26,12 +31,42 @@ use crate::sales::service as sales;
 use crate::workshop::graphql::ServiceRecord;
 use crate::workshop::service as workshop;
 
-/// A unit, with its owner and primary photo when they were read with it (the units page).
-pub struct Unit(pub unit::Model, pub Option<Preloaded>);
+/// A unit. The units page may read only its card, with its owner and primary photo; the rest of
+/// the row is then loaded (batched with the page's other units) by the first field that needs it.
+pub struct Unit {
+    card: UnitCard,
+    whole: OnceCell<unit::Model>,
+    preloaded: Option<Preloaded>,
+}
 
 impl Unit {
     pub fn new(model: unit::Model) -> Self {
-        Self(model, None)
+        Self {
+            card: UnitCard::from(&model),
+            whole: OnceCell::new_with(Some(model)),
+            preloaded: None,
+        }
+    }
+
+    fn of_page(row: PageUnit) -> Self {
+        Self {
+            card: row.card,
+            whole: OnceCell::new_with(row.whole),
+            preloaded: row.preloaded,
+        }
+    }
+
+    /// The whole row: at hand, or loaded once.
+    async fn whole(&self, ctx: &Context<'_>) -> Result<&unit::Model> {
+        self.whole
+            .get_or_try_init(|| async {
+                loaders(ctx)?
+                    .units
+                    .load_one(self.card.id)
+                    .await?
+                    .ok_or_else(|| AppError::not_found("Unit").into())
+            })
+            .await
     }
 }
 
@@ -41,107 +76,107 @@ impl Unit {
 impl Unit {
     /// The unit's id.
     async fn id(&self) -> ID {
-        to_id(self.0.id)
+        to_id(self.card.id)
     }
     /// Vehicle identification number, upper case.
     async fn vin(&self) -> &str {
-        &self.0.vin
+        &self.card.vin
     }
     /// Manufacturer, e.g. Toyota.
     async fn make(&self) -> &str {
-        &self.0.make
+        &self.card.make
     }
     /// Model, e.g. Corolla.
     async fn model(&self) -> &str {
-        &self.0.model
+        &self.card.model
     }
     /// Trim level, e.g. XLE.
-    async fn trim(&self) -> Option<&str> {
-        self.0.trim.as_deref()
+    async fn trim(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self.whole(ctx).await?.trim.as_deref())
     }
     /// Model year.
     async fn year(&self) -> i32 {
-        self.0.year
+        self.card.year
     }
     /// Odometer reading; it only goes up (but for an administrator's correction).
     async fn mileage(&self) -> i32 {
-        self.0.mileage
+        self.card.mileage
     }
     /// What it runs on.
-    async fn fuel_type(&self) -> Option<FuelType> {
-        self.0.fuel_type
+    async fn fuel_type(&self, ctx: &Context<'_>) -> Result<Option<FuelType>> {
+        Ok(self.whole(ctx).await?.fuel_type)
     }
     /// Body style.
-    async fn body_type(&self) -> Option<BodyType> {
-        self.0.body_type
+    async fn body_type(&self, ctx: &Context<'_>) -> Result<Option<BodyType>> {
+        Ok(self.whole(ctx).await?.body_type)
     }
     /// Gearbox.
-    async fn transmission(&self) -> Option<Transmission> {
-        self.0.transmission
+    async fn transmission(&self, ctx: &Context<'_>) -> Result<Option<Transmission>> {
+        Ok(self.whole(ctx).await?.transmission)
     }
     /// Paint colour.
-    async fn color(&self) -> Option<&str> {
-        self.0.color.as_deref()
+    async fn color(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self.whole(ctx).await?.color.as_deref())
     }
     /// Registration plate, upper case.
-    async fn license_plate(&self) -> Option<&str> {
-        self.0.license_plate.as_deref()
+    async fn license_plate(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self.whole(ctx).await?.license_plate.as_deref())
     }
     /// Where the unit is kept, e.g. a branch or lot.
-    async fn location(&self) -> Option<&str> {
-        self.0.location.as_deref()
+    async fn location(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self.whole(ctx).await?.location.as_deref())
     }
     /// When its owner bought it.
-    async fn purchase_date(&self) -> Option<NaiveDate> {
-        self.0.purchase_date
+    async fn purchase_date(&self, ctx: &Context<'_>) -> Result<Option<NaiveDate>> {
+        Ok(self.whole(ctx).await?.purchase_date)
     }
     /// ACTIVE, IN_SERVICE (work in progress), SOLD (a sale was recorded) or INACTIVE.
     async fn status(&self) -> UnitStatus {
-        self.0.status
+        self.card.status
     }
     /// True when it is for sale and shown to everyone.
     async fn is_listed(&self) -> bool {
-        self.0.is_listed
+        self.card.is_listed
     }
     /// Asking price.
     async fn list_price(&self) -> Option<Decimal> {
-        self.0.list_price_cents.map(money::decimal)
+        self.card.list_price_cents.map(money::decimal)
     }
     /// Free notes.
-    async fn notes(&self) -> Option<&str> {
-        self.0.notes.as_deref()
+    async fn notes(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self.whole(ctx).await?.notes.as_deref())
     }
     /// The customer who owns it; null for dealership stock.
     async fn owner(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        let Some(owner) = self.0.owner_id else {
+        let Some(owner) = self.card.owner_id else {
             return Ok(None);
         };
-        if let Some(preloaded) = &self.1 {
+        if let Some(preloaded) = &self.preloaded {
             return Ok(preloaded.owner.clone().map(User::card));
         }
         Ok(loaders(ctx)?.owners.load_one(owner).await?.map(User::new))
     }
     /// Photos in their order.
     async fn photos(&self, ctx: &Context<'_>) -> Result<Vec<UnitPhoto>> {
-        let photos = loaders(ctx)?.photos.load_one(self.0.id).await?;
+        let photos = loaders(ctx)?.photos.load_one(self.card.id).await?;
         Ok(photos
             .unwrap_or_default()
             .into_iter()
-            .map(|p| UnitPhoto::new(p, self.0.is_listed))
+            .map(|p| UnitPhoto::new(p.into(), self.card.is_listed))
             .collect())
     }
     /// The photo shown first; null when there are none.
     async fn primary_photo(&self, ctx: &Context<'_>) -> Result<Option<UnitPhoto>> {
-        if let Some(preloaded) = &self.1 {
+        if let Some(preloaded) = &self.preloaded {
             let photo = preloaded.primary_photo.clone();
-            return Ok(photo.map(|p| UnitPhoto::new(p, self.0.is_listed)));
+            return Ok(photo.map(|p| UnitPhoto::new(p, self.card.is_listed)));
         }
-        let photos = loaders(ctx)?.photos.load_one(self.0.id).await?;
+        let photos = loaders(ctx)?.photos.load_one(self.card.id).await?;
         Ok(photos
             .unwrap_or_default()
             .into_iter()
             .find(|p| p.is_primary)
-            .map(|p| UnitPhoto::new(p, self.0.is_listed)))
+            .map(|p| UnitPhoto::new(p.into(), self.card.is_listed)))
     }
     /// Workshop history, newest first. Empty unless the viewer is the owner or staff.
     async fn service_records(
@@ -152,10 +187,10 @@ impl Unit {
     ) -> Result<Page<ServiceRecord>> {
         let sort = workshop::record_sort();
         let window = PageArgs::forward(first, after).window(&sort)?;
-        let records = if workshop::may_see_history(viewer(ctx)?, &self.0) {
+        let records = if workshop::may_see_history(viewer(ctx)?, self.card.owner_id) {
             loaders(ctx)?
                 .unit_records
-                .load_one(self.0.id)
+                .load_one(self.card.id)
                 .await?
                 .unwrap_or_default()
         } else {
@@ -167,22 +202,22 @@ impl Unit {
     }
     /// The recorded sale; null when unsold or when the viewer may not see it.
     async fn sale(&self, ctx: &Context<'_>) -> Result<Option<Sale>> {
-        if self.0.status != UnitStatus::Sold {
+        if self.card.status != UnitStatus::Sold {
             return Ok(None);
         }
-        let sale = loaders(ctx)?.unit_sale.load_one(self.0.id).await?;
+        let sale = loaders(ctx)?.unit_sale.load_one(self.card.id).await?;
         let viewer = viewer(ctx)?;
         Ok(sale
-            .filter(|s| sales::may_see_unit_sale(viewer, s, &self.0))
+            .filter(|s| sales::may_see_unit_sale(viewer, s, self.card.owner_id))
             .map(Sale))
     }
     /// When it was added.
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.card.created_at
     }
     /// When it last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self, ctx: &Context<'_>) -> Result<DateTime<Utc>> {
+        Ok(self.whole(ctx).await?.updated_at)
     }
 }
 
@@ -205,30 +240,37 @@ impl UnitNode {
         fn text(v: &Option<String>) -> Value {
             value(v.as_deref().map(str::to_owned))
         }
-        let u = &self.0 .0;
-        Some(match name {
-            "__typename" => Value::String(Unit::type_name().into_owned()),
-            "id" => value(to_id(u.id)),
-            "vin" => Value::String(u.vin.clone()),
-            "make" => Value::String(u.make.clone()),
-            "model" => Value::String(u.model.clone()),
-            "trim" => text(&u.trim),
-            "year" => value(u.year),
-            "mileage" => value(u.mileage),
-            "fuelType" => value(u.fuel_type),
-            "bodyType" => value(u.body_type),
-            "transmission" => value(u.transmission),
-            "color" => text(&u.color),
-            "licensePlate" => text(&u.license_plate),
-            "location" => text(&u.location),
-            "purchaseDate" => value(u.purchase_date),
-            "status" => value(u.status),
-            "isListed" => Value::Boolean(u.is_listed),
-            "listPrice" => value(u.list_price_cents.map(money::decimal)),
-            "notes" => text(&u.notes),
-            "createdAt" => value(u.created_at),
-            "updatedAt" => value(u.updated_at),
-            _ => return None,
+        let c = &self.0.card;
+        let card = match name {
+            "__typename" => Some(Value::String(Unit::type_name().into_owned())),
+            "id" => Some(value(to_id(c.id))),
+            "vin" => Some(Value::String(c.vin.clone())),
+            "make" => Some(Value::String(c.make.clone())),
+            "model" => Some(Value::String(c.model.clone())),
+            "year" => Some(value(c.year)),
+            "mileage" => Some(value(c.mileage)),
+            "status" => Some(value(c.status)),
+            "isListed" => Some(Value::Boolean(c.is_listed)),
+            "listPrice" => Some(value(c.list_price_cents.map(money::decimal))),
+            "createdAt" => Some(value(c.created_at)),
+            _ => None,
+        };
+        // The rest of the row, when it was read with the page (otherwise `Unit` loads it).
+        card.or_else(|| {
+            let u = self.0.whole.get()?;
+            Some(match name {
+                "trim" => text(&u.trim),
+                "fuelType" => value(u.fuel_type),
+                "bodyType" => value(u.body_type),
+                "transmission" => value(u.transmission),
+                "color" => text(&u.color),
+                "licensePlate" => text(&u.license_plate),
+                "location" => text(&u.location),
+                "purchaseDate" => value(u.purchase_date),
+                "notes" => text(&u.notes),
+                "updatedAt" => value(u.updated_at),
+                _ => return None,
+            })
         })
     }
 
@@ -309,13 +351,13 @@ impl OutputType for UnitNode {
 }
 
 pub struct UnitPhoto {
-    model: unit_photo::Model,
+    model: PhotoCard,
     /// Photos of listed units are public; others get signed, expiring URLs.
     public: bool,
 }
 
 impl UnitPhoto {
-    fn new(model: unit_photo::Model, public: bool) -> Self {
+    fn new(model: PhotoCard, public: bool) -> Self {
         Self { model, public }
     }
 }
@@ -544,9 +586,6 @@ impl UnitsQuery {
             last,
             before,
         };
-        // Owner and primary photo, when asked for, come with the page in one statement.
-        let node = ctx.look_ahead().field("edges").field("node");
-        let preload = node.field("owner").exists() || node.field("primaryPhoto").exists();
         let (slice, total) = service::list_units(
             state(ctx)?,
             viewer(ctx)?,
@@ -554,13 +593,56 @@ impl UnitsQuery {
             order,
             &args,
             pagination::wants_total(ctx),
-            preload,
+            page_reads(ctx),
         )
         .await?;
-        Ok(pagination::connection(slice, total, |(unit, preloaded)| {
-            UnitNode(Unit(unit, preloaded))
+        Ok(pagination::connection(slice, total, |row| {
+            UnitNode(Unit::of_page(row))
         }))
     }
+}
+
+/// The fields of `Unit` that need no more than its card (relations load what they need).
+const ON_THE_CARD: [&str; 14] = [
+    "__typename",
+    "id",
+    "vin",
+    "make",
+    "model",
+    "year",
+    "mileage",
+    "status",
+    "isListed",
+    "listPrice",
+    "createdAt",
+    "photos",
+    "serviceRecords",
+    "sale",
+];
+
+/// What a units page reads for the fields selected on its units (`edges.node` and `nodes`):
+/// whole rows unless the cards answer every field, and the owner's card and the primary photo
+/// in the same statement when either is selected.
+fn page_reads(ctx: &Context<'_>) -> PageReads {
+    let mut reads = PageReads {
+        whole_rows: false,
+        owner_and_photo: false,
+    };
+    let page = ctx.field();
+    let units = page.selection_set().flat_map(|f| match f.name() {
+        "edges" => f.selection_set().filter(|e| e.name() == "node").collect(),
+        "nodes" => vec![f],
+        _ => Vec::new(),
+    });
+    for unit in units {
+        for field in unit.selection_set() {
+            match field.name() {
+                "owner" | "primaryPhoto" => reads.owner_and_photo = true,
+                name => reads.whole_rows |= !ON_THE_CARD.contains(&name),
+            }
+        }
+    }
+    reads
 }
 
 fn details_of_create(i: &CreateUnitInput) -> UnitDetails {
@@ -646,7 +728,7 @@ impl UnitsMutation {
         let file = read_upload(ctx, &file).await?;
         let (unit, photo) =
             service::add_photo(state(ctx)?, viewer(ctx)?, unit_id, file, alt_text).await?;
-        Ok(UnitPhoto::new(photo, unit.is_listed))
+        Ok(UnitPhoto::new(photo.into(), unit.is_listed))
     }
 
     /// Makes a photo the unit's primary one.

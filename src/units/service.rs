@@ -6,8 +6,8 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
-    EntityTrait, IntoActiveModel, Iterable, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select, TransactionTrait,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -172,7 +172,7 @@ pub fn unit_sort(field: UnitOrderField, descending: bool) -> Sort {
     )
 }
 
-fn unit_key(field: UnitOrderField, u: &unit::Model) -> (i64, Uuid) {
+fn unit_key(field: UnitOrderField, u: &UnitCard) -> (i64, Uuid) {
     let key = match field {
         UnitOrderField::CreatedAt => paging::time_key(u.created_at),
         UnitOrderField::Price => u.price_sort,
@@ -259,11 +259,115 @@ fn filtered(audience: &Audience, filter: &UnitFilter) -> AppResult<Select<unit::
     Ok(q)
 }
 
+/// What the units page shows of a unit: a page that asks for nothing else reads only these
+/// columns, and `Unit` loads the rest of the row if a field needs it. Also what the page's
+/// cursors and the relations (owner, photos, records, sale) need.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnitCard {
+    pub id: Uuid,
+    pub vin: String,
+    pub make: String,
+    pub model: String,
+    pub year: i32,
+    pub mileage: i32,
+    pub status: UnitStatus,
+    pub is_listed: bool,
+    pub list_price_cents: Option<i64>,
+    pub price_sort: i64,
+    pub owner_id: Option<Uuid>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The card's columns, in the order `read_card` reads them.
+const CARD_COLUMNS: [unit::Column; 12] = [
+    unit::Column::Id,
+    unit::Column::Vin,
+    unit::Column::Make,
+    unit::Column::Model,
+    unit::Column::Year,
+    unit::Column::Mileage,
+    unit::Column::Status,
+    unit::Column::IsListed,
+    unit::Column::ListPriceCents,
+    unit::Column::PriceSort,
+    unit::Column::OwnerId,
+    unit::Column::CreatedAt,
+];
+
+impl From<&unit::Model> for UnitCard {
+    fn from(u: &unit::Model) -> Self {
+        Self {
+            id: u.id,
+            vin: u.vin.clone(),
+            make: u.make.clone(),
+            model: u.model.clone(),
+            year: u.year,
+            mileage: u.mileage,
+            status: u.status,
+            is_listed: u.is_listed,
+            list_price_cents: u.list_price_cents,
+            price_sort: u.price_sort,
+            owner_id: u.owner_id,
+            created_at: u.created_at,
+        }
+    }
+}
+
+/// What `UnitPhoto` shows of a photo: its row less the unit, size and upload time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PhotoCard {
+    pub id: Uuid,
+    pub path: String,
+    pub content_type: String,
+    pub alt_text: Option<String>,
+    pub position: i32,
+    pub is_primary: bool,
+}
+
+/// The photo card's columns, in the order `read_photo` reads them.
+const PHOTO_COLUMNS: [unit_photo::Column; 6] = [
+    unit_photo::Column::Id,
+    unit_photo::Column::Path,
+    unit_photo::Column::ContentType,
+    unit_photo::Column::AltText,
+    unit_photo::Column::Position,
+    unit_photo::Column::IsPrimary,
+];
+
+impl From<unit_photo::Model> for PhotoCard {
+    fn from(p: unit_photo::Model) -> Self {
+        Self {
+            id: p.id,
+            path: p.path,
+            content_type: p.content_type,
+            alt_text: p.alt_text,
+            position: p.position,
+            is_primary: p.is_primary,
+        }
+    }
+}
+
 /// A unit's owner and primary photo, read with the page when the client asks for them.
 #[derive(Clone, Debug)]
 pub struct Preloaded {
     pub owner: Option<UserCard>,
-    pub primary_photo: Option<unit_photo::Model>,
+    pub primary_photo: Option<PhotoCard>,
+}
+
+/// What a units page reads besides each unit's card.
+#[derive(Clone, Copy, Debug)]
+pub struct PageReads {
+    /// The units' whole rows.
+    pub whole_rows: bool,
+    /// Each unit's owner card and primary photo, joined.
+    pub owner_and_photo: bool,
+}
+
+/// A unit of a page: its card, its whole row when read, what was read with it.
+pub struct PageUnit {
+    pub card: UnitCard,
+    pub whole: Option<unit::Model>,
+    pub preloaded: Option<Preloaded>,
 }
 
 /// The owner's columns a page reads: the card (`User` loads the rest if asked).
@@ -274,12 +378,12 @@ const OWNER_CARD: [user::Column; 4] = [
     user::Column::AvatarPath,
 ];
 
-/// Adds the owner's card (columns `o_*`) and the primary photo (`p_*`) to a units query, LEFT
+/// Adds the owner's card (columns `o_*`) and the primary photo's (`p_*`) to a units query, LEFT
 /// JOINed. The one place the units domain reads the accounts' table itself: it saves the page a
 /// statement, the largest single cost of the units page (see `benches/units.rs`).
 fn join_owner_and_primary_photo(query: &mut sea_orm::sea_query::SelectStatement) {
     use sea_orm::sea_query::{Alias, JoinType};
-    use sea_orm::{Iden, IdenStatic};
+    use sea_orm::IdenStatic;
     query.join(
         JoinType::LeftJoin,
         user::Entity,
@@ -303,17 +407,35 @@ fn join_owner_and_primary_photo(query: &mut sea_orm::sea_query::SelectStatement)
             Alias::new(format!("o_{}", col.as_str())),
         );
     }
-    for col in unit_photo::Column::iter() {
+    for col in PHOTO_COLUMNS {
         query.expr_as(
             Expr::col((unit_photo::Entity, col)),
-            Alias::new(format!("p_{}", col.to_string())),
+            Alias::new(format!("p_{}", col.as_str())),
         );
     }
 }
 
-// The page's row, read by position: the unit's columns, then (joined) the owner's and the
-// primary photo's, each in its entity's column order. `tests/units.rs` checks the page
-// against `unit(id)`, whose rows sea-orm decodes by name.
+// The page's row, read by position: the unit's card or whole row, then (joined) the owner's
+// card and the primary photo's, each in the order of its column list (the whole row in its
+// entity's column order). `tests/units.rs` checks the page against `unit(id)`, whose rows
+// sea-orm decodes by name.
+
+fn read_card(c: &mut Columns) -> Result<UnitCard, DbErr> {
+    Ok(UnitCard {
+        id: c.read()?,
+        vin: c.read()?,
+        make: c.read()?,
+        model: c.read()?,
+        year: c.read()?,
+        mileage: c.read()?,
+        status: c.read()?,
+        is_listed: c.read()?,
+        list_price_cents: c.read()?,
+        price_sort: c.read()?,
+        owner_id: c.read()?,
+        created_at: c.read()?,
+    })
+}
 
 fn read_unit(c: &mut Columns) -> Result<unit::Model, DbErr> {
     Ok(unit::Model {
@@ -357,28 +479,23 @@ fn read_owner(c: &mut Columns) -> Result<Option<UserCard>, DbErr> {
 }
 
 /// The joined primary photo; none when the unit has none.
-fn read_photo(c: &mut Columns) -> Result<Option<unit_photo::Model>, DbErr> {
+fn read_photo(c: &mut Columns) -> Result<Option<PhotoCard>, DbErr> {
     let Some(id) = c.read()? else {
-        c.skip(unit_photo::Column::iter().count() - 1);
+        c.skip(PHOTO_COLUMNS.len() - 1);
         return Ok(None);
     };
-    Ok(Some(unit_photo::Model {
+    Ok(Some(PhotoCard {
         id,
-        unit_id: c.read()?,
         path: c.read()?,
         content_type: c.read()?,
-        byte_size: c.read()?,
         alt_text: c.read()?,
         position: c.read()?,
         is_primary: c.read()?,
-        created_at: c.read()?,
     }))
 }
 
 /// A page of the units the viewer sees, filtered (all conditions hold) and ordered, with the
-/// count of all matches when `with_total`; with `preload`, each unit's owner and primary photo
-/// come in the same statement as the page.
-#[allow(clippy::too_many_arguments)]
+/// count of all matches when `with_total`; `reads` says what comes with each unit's card.
 pub async fn list_units(
     state: &AppState,
     viewer: &Viewer,
@@ -386,26 +503,36 @@ pub async fn list_units(
     order: (UnitOrderField, bool),
     args: &PageArgs,
     with_total: bool,
-    preload: bool,
-) -> AppResult<(Slice<(unit::Model, Option<Preloaded>)>, Option<u64>)> {
+    reads: PageReads,
+) -> AppResult<(Slice<PageUnit>, Option<u64>)> {
     let audience = audience(viewer)?;
     let sort = unit_sort(order.0, order.1);
     let window = args.window(&sort)?;
     let query = filtered(&audience, filter)?;
+    let page_query = if reads.whole_rows {
+        query.clone()
+    } else {
+        query.clone().select_only().columns(CARD_COLUMNS)
+    };
     let slice = sort
         .fetch_with(
             &state.db,
-            query.clone(),
+            page_query,
             &window,
             |q| {
-                if preload {
+                if reads.owner_and_photo {
                     join_owner_and_primary_photo(q)
                 }
             },
             |row| {
                 let mut columns = Columns::new(row);
-                let unit = read_unit(&mut columns)?;
-                let preloaded = if preload {
+                let (card, whole) = if reads.whole_rows {
+                    let whole = read_unit(&mut columns)?;
+                    (UnitCard::from(&whole), Some(whole))
+                } else {
+                    (read_card(&mut columns)?, None)
+                };
+                let preloaded = if reads.owner_and_photo {
                     Some(Preloaded {
                         owner: read_owner(&mut columns)?,
                         primary_photo: read_photo(&mut columns)?,
@@ -413,9 +540,13 @@ pub async fn list_units(
                 } else {
                     None
                 };
-                Ok((unit, preloaded))
+                Ok(PageUnit {
+                    card,
+                    whole,
+                    preloaded,
+                })
             },
-            |(u, _)| unit_key(order.0, u),
+            |u| unit_key(order.0, &u.card),
         )
         .await?;
     let total = paging::count_if(with_total, &state.db, query).await?;

@@ -42,8 +42,8 @@ pub fn record_key(r: &service_record::Model) -> (i64, Uuid) {
 }
 
 /// A record is seen by staff and by the owner of its unit.
-fn may_see(identity: &Identity, unit: &unit::Model) -> bool {
-    identity.is_staff() || unit.owner_id == Some(identity.user_id)
+fn may_see(identity: &Identity, unit_owner: Option<Uuid>) -> bool {
+    identity.is_staff() || unit_owner == Some(identity.user_id)
 }
 
 /// The record and its unit, when the viewer may see them; `NOT_FOUND` otherwise.
@@ -61,7 +61,7 @@ async fn visible_record(
     let unit = unit::Entity::find_by_id(record.unit_id)
         .one(db)
         .await?
-        .filter(|u| may_see(&identity, u))
+        .filter(|u| may_see(&identity, u.owner_id))
         .ok_or_else(not_found)?;
     Ok((identity, record, unit))
 }
@@ -78,9 +78,10 @@ pub async fn record(
     }
 }
 
-/// Whether the viewer sees the service history of this unit (staff and its owner).
-pub fn may_see_history(viewer: &Viewer, unit: &unit::Model) -> bool {
-    viewer.identity().is_ok_and(|i| may_see(i, unit))
+/// Whether the viewer sees the service history of a unit owned by `unit_owner` (staff and its
+/// owner).
+pub fn may_see_history(viewer: &Viewer, unit_owner: Option<Uuid>) -> bool {
+    viewer.identity().is_ok_and(|i| may_see(i, unit_owner))
 }
 
 #[derive(Default, Clone)]
