@@ -526,6 +526,16 @@ async fn a_page_shows_every_field_exactly_as_the_unit_itself_does() {
         .await;
     assert_eq!(status, 200, "{r}");
     assert!(r["errors"].is_null(), "{r}");
+    let (status, r) = app
+        .upload(
+            &owner.access,
+            "mutation($f: Upload!) { uploadAvatar(file: $f) { avatarUrl } }",
+            json!({ "f": null }),
+            vec![("f", "me.png", crate::common::png_bytes())],
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert!(r["data"]["uploadAvatar"]["avatarUrl"].is_string(), "{r}");
     // Stock: no owner, no photo, every optional field empty.
     let bare = app.create_unit(&admin.access, json!({})).await;
 
@@ -597,11 +607,42 @@ async fn a_page_shows_every_field_exactly_as_the_unit_itself_does() {
     ] {
         agree(shape, fragment).await;
     }
+    // Filled in place, and through the resolvers (a fragment sends a whole selection to them):
+    // alike, for units, owners and photos.
+    let page = |shape: String| {
+        let app = &app;
+        let token = admin.access.clone();
+        async move {
+            let r = app
+                .gql_as(
+                    &token,
+                    &format!("{{ units(first: 10) {{ edges {{ node {{ {shape} }} }} }} }}"),
+                    json!({}),
+                )
+                .await;
+            assert!(r["errors"].is_null(), "{shape}: {r}");
+            r
+        }
+    };
+    let unit = "id vin make model year mileage status isListed listPrice createdAt trim notes";
+    let user = "__typename id firstName lastName fullName avatarUrl";
+    let photo = "__typename id url altText position isPrimary contentType";
+    let in_place = page(format!(
+        "{unit} owner {{ {user} }} primaryPhoto {{ {photo} }} photos {{ {photo} }}"
+    ))
+    .await;
+    let resolved = page(format!(
+        "... on Unit {{ {unit} owner {{ ... on User {{ {user} }} }}
+         primaryPhoto {{ ... on UnitPhoto {{ {photo} }} }} photos {{ ... on UnitPhoto {{ {photo} }} }} }}"
+    ))
+    .await;
+    assert_eq!(in_place, resolved);
     let full_node = nodes.iter().find(|n| n["id"] == json!(full)).unwrap();
     assert_eq!(full_node["trim"], "XLE");
     assert_eq!(full_node["owner"]["phone"], "+15550100007");
     assert_eq!(full_node["owner"]["zipCode"], "90210");
     assert_eq!(full_node["primaryPhoto"]["altText"], "Front");
+    assert!(full_node["owner"]["avatarUrl"].is_string());
     assert_eq!(full_node["listPrice"], "18999.50");
     let bare_node = nodes.iter().find(|n| n["id"] == json!(bare)).unwrap();
     assert!(bare_node["owner"].is_null() && bare_node["primaryPhoto"].is_null());

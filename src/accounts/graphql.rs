@@ -1,7 +1,7 @@
 //! The GraphQL face of accounts: `User`, `Session`, `AuthPayload`, their inputs, and the
 //! account queries and mutations. Resolvers parse arguments and call the service.
 
-use async_graphql::{Context, InputObject, Object, Result, Upload, ID};
+use async_graphql::{Context, InputObject, Object, Result, Upload, Value, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
@@ -10,7 +10,9 @@ use super::entity::{session, user, AccountStatus, MembershipTier, Role};
 use super::service::{
     self, NewAccount, ProfileChanges, RegisterInput as NewCustomer, SignedIn, UserCard,
 };
+use crate::app::AppState;
 use crate::error::AppError;
+use crate::graphql::in_place::{value, PlainFields};
 use crate::graphql::pagination::{self, Page};
 use crate::graphql::{client, loaders, parse_id, read_upload, state, to_id, viewer};
 use crate::paging::PageArgs;
@@ -74,6 +76,17 @@ impl User {
         }
     }
 
+    fn full_name_value(&self) -> String {
+        let (first, last) = self.names();
+        format!("{first} {last}")
+    }
+
+    fn avatar_url_from(&self, state: &AppState) -> Option<String> {
+        let base = &state.config.public_url;
+        self.avatar_path()
+            .map(|path| format!("{base}/media/{path}"))
+    }
+
     /// The whole row: at hand, or loaded once.
     async fn full(&self, ctx: &Context<'_>) -> Result<&user::Model> {
         match &self.row {
@@ -131,8 +144,7 @@ impl User {
     }
     /// Given and family name together.
     async fn full_name(&self) -> String {
-        let (first, last) = self.names();
-        format!("{first} {last}")
+        self.full_name_value()
     }
     /// Phone number. Null unless the viewer is this user or staff.
     async fn phone(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
@@ -175,10 +187,7 @@ impl User {
     }
     /// Where the user's picture is served; null when they have none.
     async fn avatar_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        let base = &state(ctx)?.config.public_url;
-        Ok(self
-            .avatar_path()
-            .map(|path| format!("{base}/media/{path}")))
+        Ok(self.avatar_url_from(state(ctx)?))
     }
     /// Membership level, which decides the offers the user may use.
     async fn membership_tier(&self, ctx: &Context<'_>) -> Result<MembershipTier> {
@@ -213,6 +222,20 @@ impl User {
     /// When the account last changed.
     async fn updated_at(&self, ctx: &Context<'_>) -> Result<DateTime<Utc>> {
         Ok(self.full(ctx).await?.updated_at)
+    }
+}
+
+/// What a list shows of a person is at hand (`Unit.owner` fills it in place).
+impl PlainFields for User {
+    fn plain(&self, ctx: &Context<'_>, name: &str) -> Option<Value> {
+        Some(match name {
+            "id" => value(to_id(self.id())),
+            "firstName" => Value::String(self.names().0.to_owned()),
+            "lastName" => Value::String(self.names().1.to_owned()),
+            "fullName" => Value::String(self.full_name_value()),
+            "avatarUrl" => value(self.avatar_url_from(state(ctx).ok()?)),
+            _ => return None,
+        })
     }
 }
 

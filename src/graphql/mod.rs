@@ -2,6 +2,7 @@
 //! DataLoaders, and the cache of parsed documents.
 
 pub mod documents;
+pub mod in_place;
 pub mod loaders;
 pub mod pagination;
 pub mod schema;

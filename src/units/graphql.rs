@@ -1,16 +1,7 @@
 //! The GraphQL face of units: `Unit`, `UnitPhoto`, their inputs, and the unit queries and
 //! mutations. Related rows (owner, photos, records, sale) come through per-request DataLoaders.
 
-use std::borrow::Cow;
-
-use async_graphql::futures_util::future::join_all;
-use async_graphql::indexmap::IndexMap;
-use async_graphql::parser::types::{Field as GqlField, Selection, SelectionSet};
-use async_graphql::registry::Registry;
-use async_graphql::{
-    ContainerType, Context, ContextSelectionSet, Enum, InputObject, InputType, Object, OutputType,
-    Positioned, Result, ServerResult, Upload, Value, ID,
-};
+use async_graphql::{Context, Enum, InputObject, Object, Result, Upload, Value, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use tokio::sync::OnceCell;
@@ -22,8 +13,10 @@ use super::service::{
 };
 use crate::accounts::graphql::User;
 use crate::error::AppError;
+use crate::graphql::in_place::{value, InPlace, PlainFields};
 use crate::graphql::pagination::{self, OrderDirection, Page};
 use crate::graphql::{loaders, parse_id, parse_optional_id, read_upload, state, to_id, viewer};
+use crate::media::MediaStore;
 use crate::money;
 use crate::paging::{self, PageArgs};
 use crate::sales::graphql::Sale;
@@ -147,36 +140,39 @@ impl Unit {
         Ok(self.whole(ctx).await?.notes.as_deref())
     }
     /// The customer who owns it; null for dealership stock.
-    async fn owner(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+    async fn owner(&self, ctx: &Context<'_>) -> Result<Option<InPlace<User>>> {
         let Some(owner) = self.card.owner_id else {
             return Ok(None);
         };
-        if let Some(preloaded) = &self.preloaded {
-            return Ok(preloaded.owner.clone().map(User::card));
-        }
-        Ok(loaders(ctx)?.owners.load_one(owner).await?.map(User::new))
+        let user = match &self.preloaded {
+            Some(preloaded) => preloaded.owner.clone().map(User::card),
+            None => loaders(ctx)?.owners.load_one(owner).await?.map(User::new),
+        };
+        Ok(user.map(InPlace))
     }
     /// Photos in their order.
-    async fn photos(&self, ctx: &Context<'_>) -> Result<Vec<UnitPhoto>> {
+    async fn photos(&self, ctx: &Context<'_>) -> Result<Vec<InPlace<UnitPhoto>>> {
         let photos = loaders(ctx)?.photos.load_one(self.card.id).await?;
         Ok(photos
             .unwrap_or_default()
             .into_iter()
-            .map(|p| UnitPhoto::new(p.into(), self.card.is_listed))
+            .map(|p| InPlace(UnitPhoto::new(p.into(), self.card.is_listed)))
             .collect())
     }
     /// The photo shown first; null when there are none.
-    async fn primary_photo(&self, ctx: &Context<'_>) -> Result<Option<UnitPhoto>> {
-        if let Some(preloaded) = &self.preloaded {
-            let photo = preloaded.primary_photo.clone();
-            return Ok(photo.map(|p| UnitPhoto::new(p, self.card.is_listed)));
-        }
-        let photos = loaders(ctx)?.photos.load_one(self.card.id).await?;
-        Ok(photos
-            .unwrap_or_default()
-            .into_iter()
-            .find(|p| p.is_primary)
-            .map(|p| UnitPhoto::new(p.into(), self.card.is_listed)))
+    async fn primary_photo(&self, ctx: &Context<'_>) -> Result<Option<InPlace<UnitPhoto>>> {
+        let photo = match &self.preloaded {
+            Some(preloaded) => preloaded.primary_photo.clone(),
+            None => loaders(ctx)?
+                .photos
+                .load_one(self.card.id)
+                .await?
+                .unwrap_or_default()
+                .into_iter()
+                .find(|p| p.is_primary)
+                .map(PhotoCard::from),
+        };
+        Ok(photo.map(|p| InPlace(UnitPhoto::new(p, self.card.is_listed))))
     }
     /// Workshop history, newest first. Empty unless the viewer is the owner or staff.
     async fn service_records(
@@ -221,28 +217,12 @@ impl Unit {
     }
 }
 
-/// A unit as a node of the units page. A page resolves a few hundred fields, nearly all plain
-/// values of units at hand, and async-graphql gives each field a boxed future and a task of its
-/// own. This node fills its plain fields in place and hands the others (owner, photos,
-/// records…) to `Unit`'s resolvers, all at once as before, so loaders batch across the page as
-/// they did. A selection with a fragment or a directive, or one response key used twice, goes
-/// to `Unit` whole. (The schema has no extension, which would expect to see every field.)
-/// `tests/units.rs` checks every field against `unit(id)`, which `Unit` resolves.
-pub struct UnitNode(pub Unit);
-
-impl UnitNode {
-    /// The value of a plain field (no arguments), or `None` for the others: what the field's
-    /// type makes of it, as `Unit`'s resolver would.
-    fn plain(&self, name: &str) -> Option<Value> {
-        fn value<T: InputType>(v: T) -> Value {
-            v.to_value()
-        }
-        fn text(v: &Option<String>) -> Value {
-            value(v.as_deref().map(str::to_owned))
-        }
-        let c = &self.0.card;
+/// The units page fills a unit's columns in place (`InPlace<Unit>`).
+impl PlainFields for Unit {
+    fn plain(&self, _: &Context<'_>, name: &str) -> Option<Value> {
+        let text = |v: &Option<String>| value(v.clone());
+        let c = &self.card;
         let card = match name {
-            "__typename" => Some(Value::String(Unit::type_name().into_owned())),
             "id" => Some(value(to_id(c.id))),
             "vin" => Some(Value::String(c.vin.clone())),
             "make" => Some(Value::String(c.make.clone())),
@@ -257,7 +237,7 @@ impl UnitNode {
         };
         // The rest of the row, when it was read with the page (otherwise `Unit` loads it).
         card.or_else(|| {
-            let u = self.0.whole.get()?;
+            let u = self.whole.get()?;
             Some(match name {
                 "trim" => text(&u.trim),
                 "fuelType" => value(u.fuel_type),
@@ -273,81 +253,6 @@ impl UnitNode {
             })
         })
     }
-
-    /// Only fields, none with a directive, each response key once.
-    fn simple(selection: &SelectionSet) -> bool {
-        let mut keys = Vec::with_capacity(selection.items.len());
-        for item in &selection.items {
-            let Selection::Field(f) = &item.node else {
-                return false;
-            };
-            let key = &f.node.response_key().node;
-            if !f.node.directives.is_empty() || keys.contains(&key) {
-                return false;
-            }
-            keys.push(key);
-        }
-        true
-    }
-}
-
-impl OutputType for UnitNode {
-    fn type_name() -> Cow<'static, str> {
-        Unit::type_name()
-    }
-
-    fn create_type_info(registry: &mut Registry) -> String {
-        Unit::create_type_info(registry)
-    }
-
-    async fn resolve(
-        &self,
-        ctx: &ContextSelectionSet<'_>,
-        field: &Positioned<GqlField>,
-    ) -> ServerResult<Value> {
-        if !Self::simple(&ctx.item.node) {
-            return self.0.resolve(ctx, field).await;
-        }
-        let mut values = Vec::with_capacity(ctx.item.node.items.len());
-        let mut others = Vec::new();
-        for selection in &ctx.item.node.items {
-            let Selection::Field(f) = &selection.node else {
-                continue;
-            };
-            let value = self.plain(f.node.name.node.as_str());
-            if value.is_none() {
-                others.push(f);
-            }
-            values.push((f.node.response_key().node.clone(), value));
-        }
-        let resolved = join_all(others.into_iter().map(|f| async move {
-            let ctx_field = ctx.with_field(f);
-            self.0.resolve_field(&ctx_field).await
-        }))
-        .await;
-        let mut resolved = resolved.into_iter();
-        let mut object = IndexMap::with_capacity(values.len());
-        for (key, value) in values {
-            // A plain value, or the next of the others' results, in selection order.
-            let value = match value {
-                Some(value) => value,
-                None => match resolved.next() {
-                    Some(Ok(value)) => value.unwrap_or_default(),
-                    Some(Err(err)) => {
-                        ctx.add_error(err);
-                        continue;
-                    }
-                    None => continue,
-                },
-            };
-            object.insert(key, value);
-        }
-        Ok(if object.is_empty() {
-            Value::Null
-        } else {
-            Value::Object(object)
-        })
-    }
 }
 
 pub struct UnitPhoto {
@@ -359,6 +264,30 @@ pub struct UnitPhoto {
 impl UnitPhoto {
     fn new(model: PhotoCard, public: bool) -> Self {
         Self { model, public }
+    }
+
+    fn url_from(&self, media: &MediaStore) -> String {
+        if self.public {
+            media.public_url(&self.model.path)
+        } else {
+            media.signed_url(&self.model.path)
+        }
+    }
+}
+
+/// Every field of a photo is at hand.
+impl PlainFields for UnitPhoto {
+    fn plain(&self, ctx: &Context<'_>, name: &str) -> Option<Value> {
+        let p = &self.model;
+        Some(match name {
+            "id" => value(to_id(p.id)),
+            "url" => Value::String(self.url_from(&state(ctx).ok()?.media)),
+            "altText" => value(p.alt_text.clone()),
+            "position" => value(p.position),
+            "isPrimary" => Value::Boolean(p.is_primary),
+            "contentType" => Value::String(p.content_type.clone()),
+            _ => return None,
+        })
     }
 }
 
@@ -372,12 +301,7 @@ impl UnitPhoto {
     /// Where the image is served: a plain URL for listed units, otherwise a signed URL that
     /// expires (ask again for a fresh one).
     async fn url(&self, ctx: &Context<'_>) -> Result<String> {
-        let media = &state(ctx)?.media;
-        Ok(if self.public {
-            media.public_url(&self.model.path)
-        } else {
-            media.signed_url(&self.model.path)
-        })
+        Ok(self.url_from(&state(ctx)?.media))
     }
     /// Text for screen readers.
     async fn alt_text(&self) -> Option<&str> {
@@ -553,7 +477,7 @@ impl UnitsQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> Result<Page<UnitNode>> {
+    ) -> Result<Page<InPlace<Unit>>> {
         let f = filter.unwrap_or_default();
         let filter = service::UnitFilter {
             search: f.search,
@@ -597,7 +521,7 @@ impl UnitsQuery {
         )
         .await?;
         Ok(pagination::connection(slice, total, |row| {
-            UnitNode(Unit::of_page(row))
+            InPlace(Unit::of_page(row))
         }))
     }
 }
