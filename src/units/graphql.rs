@@ -5,11 +5,12 @@ use async_graphql::{Context, Enum, InputObject, Object, Result, Upload, Value, I
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use tokio::sync::OnceCell;
+use uuid::Uuid;
 
 use super::entity::{unit, BodyType, FuelType, Transmission, UnitStatus};
 use super::service::{
-    self, NewUnit, PageReads, PageUnit, PhotoCard, Preloaded, UnitCard, UnitChanges, UnitDetails,
-    UnitOrderField as Field,
+    self, NewUnit, PageReads, PageUnit, PhotoCard, PhotoDetails, Preloaded, UnitCard, UnitChanges,
+    UnitDetails, UnitOrderField as Field,
 };
 use crate::accounts::graphql::User;
 use crate::error::AppError;
@@ -156,7 +157,7 @@ impl Unit {
         Ok(photos
             .unwrap_or_default()
             .into_iter()
-            .map(|p| InPlace(UnitPhoto::new(p.into(), self.card.is_listed)))
+            .map(|p| InPlace(UnitPhoto::new(p.into(), self.card.id, self.card.is_listed)))
             .collect())
     }
     /// The photo shown first; null when there are none.
@@ -172,7 +173,7 @@ impl Unit {
                 .find(|p| p.is_primary)
                 .map(PhotoCard::from),
         };
-        Ok(photo.map(|p| InPlace(UnitPhoto::new(p, self.card.is_listed))))
+        Ok(photo.map(|p| InPlace(UnitPhoto::new(p, self.card.id, self.card.is_listed))))
     }
     /// Workshop history, newest first. Empty unless the viewer is the owner or staff.
     async fn service_records(
@@ -256,37 +257,67 @@ impl PlainFields for Unit {
 }
 
 pub struct UnitPhoto {
-    model: PhotoCard,
+    id: Uuid,
+    path: String,
+    unit_id: Uuid,
+    /// At hand, or (for a page that read only the image) loaded once when a field asks.
+    details: OnceCell<PhotoDetails>,
     /// Photos of listed units are public; others get signed, expiring URLs.
     public: bool,
 }
 
 impl UnitPhoto {
-    fn new(model: PhotoCard, public: bool) -> Self {
-        Self { model, public }
+    /// A photo of the unit `unit_id`, public when that unit is listed.
+    fn new(card: PhotoCard, unit_id: Uuid, public: bool) -> Self {
+        Self {
+            id: card.id,
+            path: card.path,
+            unit_id,
+            details: OnceCell::new_with(card.details),
+            public,
+        }
     }
 
     fn url_from(&self, media: &MediaStore) -> String {
         if self.public {
-            media.public_url(&self.model.path)
+            media.public_url(&self.path)
         } else {
-            media.signed_url(&self.model.path)
+            media.signed_url(&self.path)
         }
+    }
+
+    async fn details(&self, ctx: &Context<'_>) -> Result<&PhotoDetails> {
+        self.details
+            .get_or_try_init(|| async {
+                let photos = loaders(ctx)?.photos.load_one(self.unit_id).await?;
+                photos
+                    .unwrap_or_default()
+                    .into_iter()
+                    .find(|p| p.id == self.id)
+                    .and_then(|p| PhotoCard::from(p).details)
+                    .ok_or_else(|| AppError::not_found("Photo").into())
+            })
+            .await
     }
 }
 
-/// Every field of a photo is at hand.
+/// A photo's image is at hand, and its details when they were read.
 impl PlainFields for UnitPhoto {
     fn plain(&self, ctx: &Context<'_>, name: &str) -> Option<Value> {
-        let p = &self.model;
-        Some(match name {
-            "id" => value(to_id(p.id)),
-            "url" => Value::String(self.url_from(&state(ctx).ok()?.media)),
-            "altText" => value(p.alt_text.clone()),
-            "position" => value(p.position),
-            "isPrimary" => Value::Boolean(p.is_primary),
-            "contentType" => Value::String(p.content_type.clone()),
-            _ => return None,
+        let image = match name {
+            "id" => Some(value(to_id(self.id))),
+            "url" => Some(Value::String(self.url_from(&state(ctx).ok()?.media))),
+            _ => None,
+        };
+        image.or_else(|| {
+            let d = self.details.get()?;
+            Some(match name {
+                "altText" => value(d.alt_text.clone()),
+                "position" => value(d.position),
+                "isPrimary" => Value::Boolean(d.is_primary),
+                "contentType" => Value::String(d.content_type.clone()),
+                _ => return None,
+            })
         })
     }
 }
@@ -296,7 +327,7 @@ impl PlainFields for UnitPhoto {
 impl UnitPhoto {
     /// The photo's id.
     async fn id(&self) -> ID {
-        to_id(self.model.id)
+        to_id(self.id)
     }
     /// Where the image is served: a plain URL for listed units, otherwise a signed URL that
     /// expires (ask again for a fresh one).
@@ -304,20 +335,20 @@ impl UnitPhoto {
         Ok(self.url_from(&state(ctx)?.media))
     }
     /// Text for screen readers.
-    async fn alt_text(&self) -> Option<&str> {
-        self.model.alt_text.as_deref()
+    async fn alt_text(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self.details(ctx).await?.alt_text.as_deref())
     }
     /// Place in the unit's order, from 0.
-    async fn position(&self) -> i32 {
-        self.model.position
+    async fn position(&self, ctx: &Context<'_>) -> Result<i32> {
+        Ok(self.details(ctx).await?.position)
     }
     /// True for the one photo shown first.
-    async fn is_primary(&self) -> bool {
-        self.model.is_primary
+    async fn is_primary(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(self.details(ctx).await?.is_primary)
     }
     /// `image/jpeg`, `image/png` or `image/webp`, as read from the file itself.
-    async fn content_type(&self) -> &str {
-        &self.model.content_type
+    async fn content_type(&self, ctx: &Context<'_>) -> Result<&str> {
+        Ok(&self.details(ctx).await?.content_type)
     }
 }
 
@@ -546,12 +577,9 @@ const ON_THE_CARD: [&str; 14] = [
 
 /// What a units page reads for the fields selected on its units (`edges.node` and `nodes`):
 /// whole rows unless the cards answer every field, and the owner's card and the primary photo
-/// in the same statement when either is selected.
+/// in the same statement when either is selected (the photo's details when asked for).
 fn page_reads(ctx: &Context<'_>) -> PageReads {
-    let mut reads = PageReads {
-        whole_rows: false,
-        owner_and_photo: false,
-    };
+    let mut reads = PageReads::default();
     let page = ctx.field();
     let units = page.selection_set().flat_map(|f| match f.name() {
         "edges" => f.selection_set().filter(|e| e.name() == "node").collect(),
@@ -561,7 +589,13 @@ fn page_reads(ctx: &Context<'_>) -> PageReads {
     for unit in units {
         for field in unit.selection_set() {
             match field.name() {
-                "owner" | "primaryPhoto" => reads.owner_and_photo = true,
+                "owner" => reads.owner_and_photo = true,
+                "primaryPhoto" => {
+                    reads.owner_and_photo = true;
+                    reads.photo_details |= field
+                        .selection_set()
+                        .any(|f| !["__typename", "id", "url"].contains(&f.name()));
+                }
                 name => reads.whole_rows |= !ON_THE_CARD.contains(&name),
             }
         }
@@ -652,7 +686,7 @@ impl UnitsMutation {
         let file = read_upload(ctx, &file).await?;
         let (unit, photo) =
             service::add_photo(state(ctx)?, viewer(ctx)?, unit_id, file, alt_text).await?;
-        Ok(UnitPhoto::new(photo.into(), unit.is_listed))
+        Ok(UnitPhoto::new(photo.into(), unit.id, unit.is_listed))
     }
 
     /// Makes a photo the unit's primary one.

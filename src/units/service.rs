@@ -313,21 +313,26 @@ impl From<&unit::Model> for UnitCard {
     }
 }
 
-/// What `UnitPhoto` shows of a photo: its row less the unit, size and upload time.
+/// What `UnitPhoto` shows of a photo: the image, and (read when a field asks for them) its
+/// details. Never the unit, size or upload time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PhotoCard {
     pub id: Uuid,
     pub path: String,
+    pub details: Option<PhotoDetails>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PhotoDetails {
     pub content_type: String,
     pub alt_text: Option<String>,
     pub position: i32,
     pub is_primary: bool,
 }
 
-/// The photo card's columns, in the order `read_photo` reads them.
-const PHOTO_COLUMNS: [unit_photo::Column; 6] = [
-    unit_photo::Column::Id,
-    unit_photo::Column::Path,
+/// The photo card's columns, in the order `read_photo` reads them: the image, then the details.
+const PHOTO_IMAGE: [unit_photo::Column; 2] = [unit_photo::Column::Id, unit_photo::Column::Path];
+const PHOTO_DETAILS: [unit_photo::Column; 4] = [
     unit_photo::Column::ContentType,
     unit_photo::Column::AltText,
     unit_photo::Column::Position,
@@ -339,10 +344,12 @@ impl From<unit_photo::Model> for PhotoCard {
         Self {
             id: p.id,
             path: p.path,
-            content_type: p.content_type,
-            alt_text: p.alt_text,
-            position: p.position,
-            is_primary: p.is_primary,
+            details: Some(PhotoDetails {
+                content_type: p.content_type,
+                alt_text: p.alt_text,
+                position: p.position,
+                is_primary: p.is_primary,
+            }),
         }
     }
 }
@@ -355,12 +362,14 @@ pub struct Preloaded {
 }
 
 /// What a units page reads besides each unit's card.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct PageReads {
     /// The units' whole rows.
     pub whole_rows: bool,
     /// Each unit's owner card and primary photo, joined.
     pub owner_and_photo: bool,
+    /// With the primary photo, its details.
+    pub photo_details: bool,
 }
 
 /// A unit of a page: its card, its whole row when read, what was read with it.
@@ -381,7 +390,10 @@ const OWNER_CARD: [user::Column; 4] = [
 /// Adds the owner's card (columns `o_*`) and the primary photo's (`p_*`) to a units query, LEFT
 /// JOINed. The one place the units domain reads the accounts' table itself: it saves the page a
 /// statement, the largest single cost of the units page (see `benches/units.rs`).
-fn join_owner_and_primary_photo(query: &mut sea_orm::sea_query::SelectStatement) {
+fn join_owner_and_primary_photo(
+    query: &mut sea_orm::sea_query::SelectStatement,
+    photo_details: bool,
+) {
     use sea_orm::sea_query::{Alias, JoinType};
     use sea_orm::IdenStatic;
     query.join(
@@ -407,7 +419,12 @@ fn join_owner_and_primary_photo(query: &mut sea_orm::sea_query::SelectStatement)
             Alias::new(format!("o_{}", col.as_str())),
         );
     }
-    for col in PHOTO_COLUMNS {
+    let details = if photo_details {
+        &PHOTO_DETAILS[..]
+    } else {
+        &[]
+    };
+    for &col in PHOTO_IMAGE.iter().chain(details) {
         query.expr_as(
             Expr::col((unit_photo::Entity, col)),
             Alias::new(format!("p_{}", col.as_str())),
@@ -478,20 +495,24 @@ fn read_owner(c: &mut Columns) -> Result<Option<UserCard>, DbErr> {
     }))
 }
 
-/// The joined primary photo; none when the unit has none.
-fn read_photo(c: &mut Columns) -> Result<Option<PhotoCard>, DbErr> {
+/// The joined primary photo, with its details when they were read; none when the unit has none.
+/// Its columns come last in the row: nothing follows that a missing photo would shift.
+fn read_photo(c: &mut Columns, details: bool) -> Result<Option<PhotoCard>, DbErr> {
     let Some(id) = c.read()? else {
-        c.skip(PHOTO_COLUMNS.len() - 1);
         return Ok(None);
     };
-    Ok(Some(PhotoCard {
-        id,
-        path: c.read()?,
-        content_type: c.read()?,
-        alt_text: c.read()?,
-        position: c.read()?,
-        is_primary: c.read()?,
-    }))
+    let path = c.read()?;
+    let details = if details {
+        Some(PhotoDetails {
+            content_type: c.read()?,
+            alt_text: c.read()?,
+            position: c.read()?,
+            is_primary: c.read()?,
+        })
+    } else {
+        None
+    };
+    Ok(Some(PhotoCard { id, path, details }))
 }
 
 /// A page of the units the viewer sees, filtered (all conditions hold) and ordered, with the
@@ -521,7 +542,7 @@ pub async fn list_units(
             &window,
             |q| {
                 if reads.owner_and_photo {
-                    join_owner_and_primary_photo(q)
+                    join_owner_and_primary_photo(q, reads.photo_details)
                 }
             },
             |row| {
@@ -535,7 +556,7 @@ pub async fn list_units(
                 let preloaded = if reads.owner_and_photo {
                     Some(Preloaded {
                         owner: read_owner(&mut columns)?,
-                        primary_photo: read_photo(&mut columns)?,
+                        primary_photo: read_photo(&mut columns, reads.photo_details)?,
                     })
                 } else {
                     None
