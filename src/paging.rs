@@ -4,8 +4,9 @@
 //!
 //! An ordering is a [`Sort`]: one key expression (a column or an expression an index covers) with
 //! `id` as the tie-break, so the order is total and a cursor names exactly one place in it. A cursor
-//! is base64url of `{o, k, id}`: the ordering's name, the row's key and its id. It is not signed,
-//! so it is only ever used as a bound in a query; a cursor of another ordering is refused.
+//! is base64url of the row's key (8 bytes, big-endian), its id (16 bytes) and the ordering's
+//! name. It is not signed, so it is only ever used as a bound in a query; a cursor of another
+//! ordering is refused.
 
 use base64::Engine;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -14,7 +15,6 @@ use sea_orm::{
     ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
     QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, Statement, TryGetable,
 };
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
@@ -34,24 +34,44 @@ pub fn page_size(field: &str, value: Option<i32>) -> AppResult<u64> {
     }
 }
 
-pub fn encode_cursor<T: Serialize>(key: &T) -> String {
-    let json = serde_json::to_vec(key).unwrap_or_default();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+/// The cursor of the row with key `k` and id `id` in ordering `name`.
+fn encode_cursor(name: &str, k: i64, id: Uuid) -> String {
+    let mut bytes = Vec::with_capacity(CURSOR_HEAD + name.len());
+    bytes.extend_from_slice(&k.to_be_bytes());
+    bytes.extend_from_slice(id.as_bytes());
+    bytes.extend_from_slice(name.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-pub fn decode_cursor<T: DeserializeOwned>(
-    field: &str,
-    cursor: Option<&str>,
-) -> AppResult<Option<T>> {
-    let Some(cursor) = cursor else {
-        return Ok(None);
-    };
-    let bad = || AppError::bad_input(field, "This cursor is not valid.");
+/// The place a cursor names in ordering `name`; `BAD_USER_INPUT` on `field` for anything that is
+/// not a cursor of that ordering.
+fn decode_cursor(field: &str, name: &str, cursor: &str) -> AppResult<Cursor> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor.trim())
-        .map_err(|_| bad())?;
-    serde_json::from_slice(&bytes).map(Some).map_err(|_| bad())
+        .map_err(|_| AppError::bad_input(field, "This cursor is not valid."))?;
+    let (Some(k), Some(id), Some(o)) = (
+        bytes.get(..8).and_then(|b| b.try_into().ok()),
+        bytes
+            .get(8..CURSOR_HEAD)
+            .and_then(|b| Uuid::from_slice(b).ok()),
+        bytes.get(CURSOR_HEAD..),
+    ) else {
+        return Err(AppError::bad_input(field, "This cursor is not valid."));
+    };
+    if o != name.as_bytes() {
+        return Err(AppError::bad_input(
+            field,
+            "This cursor belongs to another ordering.",
+        ));
+    }
+    Ok(Cursor {
+        k: i64::from_be_bytes(k),
+        id,
+    })
 }
+
+/// A cursor's key and id, before the ordering's name.
+const CURSOR_HEAD: usize = 24;
 
 /// How a sort key is kept in a cursor (always as an integer) and bound in SQL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,9 +116,9 @@ pub struct Sort {
     pub descending: bool,
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+/// A place in an ordering: a row's key and id.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cursor {
-    o: String,
     k: i64,
     id: Uuid,
 }
@@ -143,13 +163,14 @@ impl PageArgs {
             page_size("first", self.first)?
         };
         let cursor = |field: &str, value: &Option<String>| -> AppResult<Option<Cursor>> {
-            let cursor: Option<Cursor> = decode_cursor(field, value.as_deref())?;
-            match cursor {
-                Some(c) if c.o != sort.name || sort.kind.bind(c.k).is_none() => Err(
-                    AppError::bad_input(field, "This cursor belongs to another ordering."),
-                ),
-                other => Ok(other),
+            let Some(value) = value else {
+                return Ok(None);
+            };
+            let cursor = decode_cursor(field, &sort.name, value)?;
+            if sort.kind.bind(cursor.k).is_none() {
+                return Err(AppError::bad_input(field, "This cursor is not valid."));
             }
+            Ok(Some(cursor))
         };
         Ok(Window {
             limit,
@@ -185,11 +206,7 @@ impl Sort {
     }
 
     pub fn cursor(&self, key: i64, id: Uuid) -> String {
-        encode_cursor(&Cursor {
-            o: self.name.clone(),
-            k: key,
-            id,
-        })
+        encode_cursor(&self.name, key, id)
     }
 
     /// Rows strictly past the cursor: later in the listing order when `later`, earlier otherwise.
@@ -440,13 +457,15 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {
         let id = uuid::Uuid::now_v7();
-        let c = encode_cursor(&id);
+        let c = encode_cursor("UNIT_YEAR_ASC", -7, id);
         assert_eq!(
-            decode_cursor::<uuid::Uuid>("after", Some(&c)).expect("ok"),
-            Some(id)
+            decode_cursor("after", "UNIT_YEAR_ASC", &c).expect("ok"),
+            Cursor { k: -7, id }
         );
-        assert!(decode_cursor::<uuid::Uuid>("after", Some("!!!")).is_err());
-        assert!(decode_cursor::<uuid::Uuid>("after", Some("e30")).is_err());
+        assert!(decode_cursor("after", "UNIT_YEAR_DESC", &c).is_err());
+        assert!(decode_cursor("after", "UNIT_YEAR_ASC", "!!!").is_err());
+        assert!(decode_cursor("after", "UNIT_YEAR_ASC", "e30").is_err());
+        assert!(decode_cursor("after", "", &c[..20]).is_err());
     }
 
     #[test]
