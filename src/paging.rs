@@ -46,9 +46,10 @@ fn encode_cursor(name: &str, k: i64, id: Uuid) -> String {
 /// The place a cursor names in ordering `name`; `BAD_USER_INPUT` on `field` for anything that is
 /// not a cursor of that ordering.
 fn decode_cursor(field: &str, name: &str, cursor: &str) -> AppResult<Cursor> {
+    let invalid = || AppError::bad_input(field, "This cursor is not valid.");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor.trim())
-        .map_err(|_| AppError::bad_input(field, "This cursor is not valid."))?;
+        .map_err(|_| invalid())?;
     let (Some(k), Some(id), Some(o)) = (
         bytes.get(..8).and_then(|b| b.try_into().ok()),
         bytes
@@ -56,7 +57,7 @@ fn decode_cursor(field: &str, name: &str, cursor: &str) -> AppResult<Cursor> {
             .and_then(|b| Uuid::from_slice(b).ok()),
         bytes.get(CURSOR_HEAD..),
     ) else {
-        return Err(AppError::bad_input(field, "This cursor is not valid."));
+        return Err(invalid());
     };
     if o != name.as_bytes() {
         return Err(AppError::bad_input(
@@ -332,8 +333,8 @@ impl Sort {
     }
 }
 
-/// Reads a row by position, in select order. A joined page decodes some fifty columns a row;
-/// by position it skips a name lookup per value and the prefixed name (`o_email`) that
+/// Reads a row by position, in select order. A joined page decodes a few hundred values; by
+/// position it skips a name lookup per value and the prefixed name (`o_first_name`) that
 /// `from_query_result(row, "o_")` builds for each (see `benches/units.rs`).
 pub struct Columns<'a> {
     row: &'a QueryResult,

@@ -545,12 +545,12 @@ async fn a_page_shows_every_field_exactly_as_the_unit_itself_does() {
           dateOfBirth address zipCode bio avatarUrl membershipTier referralCode rewardsBalance
           lastSeenAt createdAt updatedAt }
         primaryPhoto { id url altText position isPrimary contentType }";
-    // The page's nodes, each checked against `unit(id)` asked for the same selection.
-    let agree = |shape: &'static str, fragment: &'static str| {
+    // A page of the units with `shape` selected on each node (and `fragment` defined).
+    let page = |shape: String, fragment: &'static str| {
         let app = &app;
         let token = admin.access.clone();
         async move {
-            let page = app
+            let r = app
                 .gql_as(
                     &token,
                     &format!(
@@ -559,6 +559,17 @@ async fn a_page_shows_every_field_exactly_as_the_unit_itself_does() {
                     json!({}),
                 )
                 .await;
+            assert!(r["errors"].is_null(), "{shape}: {r}");
+            r
+        }
+    };
+    // The page's nodes, each checked against `unit(id)` asked for the same selection.
+    let agree = |shape: &'static str, fragment: &'static str| {
+        let app = &app;
+        let token = admin.access.clone();
+        let page = &page;
+        async move {
+            let page = page(shape.to_string(), fragment).await;
             let nodes: Vec<Value> = page["data"]["units"]["edges"]
                 .as_array()
                 .unwrap_or_else(|| panic!("{shape}: {page}"))
@@ -609,32 +620,18 @@ async fn a_page_shows_every_field_exactly_as_the_unit_itself_does() {
     }
     // Filled in place, and through the resolvers (a fragment sends a whole selection to them):
     // alike, for units, owners and photos.
-    let page = |shape: String| {
-        let app = &app;
-        let token = admin.access.clone();
-        async move {
-            let r = app
-                .gql_as(
-                    &token,
-                    &format!("{{ units(first: 10) {{ edges {{ node {{ {shape} }} }} }} }}"),
-                    json!({}),
-                )
-                .await;
-            assert!(r["errors"].is_null(), "{shape}: {r}");
-            r
-        }
-    };
     let unit = "id vin make model year mileage status isListed listPrice createdAt trim notes";
     let user = "__typename id firstName lastName fullName avatarUrl";
     let photo = "__typename id url altText position isPrimary contentType";
-    let in_place = page(format!(
-        "{unit} owner {{ {user} }} primaryPhoto {{ {photo} }} photos {{ {photo} }}"
-    ))
+    let in_place = page(
+        format!("{unit} owner {{ {user} }} primaryPhoto {{ {photo} }} photos {{ {photo} }}"),
+        "",
+    )
     .await;
     let resolved = page(format!(
         "... on Unit {{ {unit} owner {{ ... on User {{ {user} }} }}
          primaryPhoto {{ ... on UnitPhoto {{ {photo} }} }} photos {{ ... on UnitPhoto {{ {photo} }} }} }}"
-    ))
+    ), "")
     .await;
     assert_eq!(in_place, resolved);
     let full_node = nodes.iter().find(|n| n["id"] == json!(full)).unwrap();

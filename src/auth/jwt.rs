@@ -100,19 +100,17 @@ mod tests {
     use super::*;
     use base64::Engine;
 
+    /// A customer's token, issued at `at` and expiring at `until`.
+    fn issued(keys: &JwtKeys, at: DateTime<Utc>, until: DateTime<Utc>) -> String {
+        keys.issue(Uuid::now_v7(), "CUSTOMER", Uuid::now_v7(), at, until)
+            .expect("issued")
+    }
+
     #[test]
     fn a_token_round_trips_and_a_tampered_one_does_not() {
         let keys = JwtKeys::new("0123456789abcdef0123456789abcdef");
         let now = Utc::now();
-        let token = keys
-            .issue(
-                Uuid::now_v7(),
-                "CUSTOMER",
-                Uuid::now_v7(),
-                now,
-                now + chrono::Duration::minutes(5),
-            )
-            .expect("issued");
+        let token = issued(&keys, now, now + chrono::Duration::minutes(5));
         assert!(keys.verify(&token).is_ok());
         let other = JwtKeys::new("another-secret-another-secret-123");
         assert!(other.verify(&token).is_err());
@@ -136,15 +134,11 @@ mod tests {
     fn an_expired_token_is_refused() {
         let keys = JwtKeys::new("0123456789abcdef0123456789abcdef");
         let now = Utc::now();
-        let token = keys
-            .issue(
-                Uuid::now_v7(),
-                "CUSTOMER",
-                Uuid::now_v7(),
-                now - chrono::Duration::minutes(10),
-                now - chrono::Duration::seconds(1),
-            )
-            .expect("issued");
+        let token = issued(
+            &keys,
+            now - chrono::Duration::minutes(10),
+            now - chrono::Duration::seconds(1),
+        );
         assert!(keys.verify(&token).is_err());
     }
 
@@ -152,15 +146,7 @@ mod tests {
     fn a_remembered_token_is_refused_once_it_expires() {
         let keys = JwtKeys::new("0123456789abcdef0123456789abcdef");
         let now = Utc::now();
-        let token = keys
-            .issue(
-                Uuid::now_v7(),
-                "CUSTOMER",
-                Uuid::now_v7(),
-                now,
-                now + chrono::Duration::minutes(5),
-            )
-            .expect("issued");
+        let token = issued(&keys, now, now + chrono::Duration::minutes(5));
         assert!(keys.verify(&token).is_ok());
         assert!(keys.verify(&token).is_ok());
         if let Some(claims) = keys.remembered().get_mut(&token) {

@@ -4,9 +4,9 @@
 //! much again, and its outcome depends only on the document, the operation named and the
 //! variables: the cache remembers which of those passed full validation without an error, and
 //! a request that repeats one is run through async-graphql's lighter checks only (complexity,
-//! depth, uploads). The cache also tells which kind of operation a request
-//! runs, for `/metrics`, without an extension: any async-graphql extension puts every resolved
-//! field on a slower path.
+//! depth, uploads). The cache also tells which kind of operation a request runs, for
+//! `/metrics`, without an extension: any async-graphql extension puts every resolved field on a
+//! slower path.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

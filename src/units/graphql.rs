@@ -301,6 +301,9 @@ impl UnitPhoto {
     }
 }
 
+/// The fields of `UnitPhoto` its image answers (the others need its details).
+const PHOTO_IMAGE_FIELDS: [&str; 3] = ["__typename", "id", "url"];
+
 /// A photo's image is at hand, and its details when they were read.
 impl PlainFields for UnitPhoto {
     fn plain(&self, ctx: &Context<'_>, name: &str) -> Option<Value> {
@@ -594,7 +597,7 @@ fn page_reads(ctx: &Context<'_>) -> PageReads {
                     reads.owner_and_photo = true;
                     reads.photo_details |= field
                         .selection_set()
-                        .any(|f| !["__typename", "id", "url"].contains(&f.name()));
+                        .any(|f| !PHOTO_IMAGE_FIELDS.contains(&f.name()));
                 }
                 name => reads.whole_rows |= !ON_THE_CARD.contains(&name),
             }

@@ -530,11 +530,10 @@ pub async fn list_units(
     let sort = unit_sort(order.0, order.1);
     let window = args.window(&sort)?;
     let query = filtered(&audience, filter)?;
-    let page_query = if reads.whole_rows {
-        query.clone()
-    } else {
-        query.clone().select_only().columns(CARD_COLUMNS)
-    };
+    let mut page_query = query.clone();
+    if !reads.whole_rows {
+        page_query = page_query.select_only().columns(CARD_COLUMNS);
+    }
     let slice = sort
         .fetch_with(
             &state.db,
