@@ -70,7 +70,7 @@ impl AppState {
                 Presence::in_process(),
             ),
         };
-        Migrator::up(&db, None)
+        under_migration_lock(&config.database_url, &db, Migrator::up(&db, None))
             .await
             .map_err(|e| format!("database migration failed: {e}"))?;
         Ok(Self(Arc::new(Services {
@@ -133,6 +133,54 @@ pub async fn connect(
         db.set_metric_callback(move |info| metrics.record_statement(info.failed));
     }
     Ok(db)
+}
+
+/// Runs `work` (migrating) while this process holds the database's migration lock, so that
+/// instances started together, and `autohub migrate`, migrate one after the other: each later
+/// one finds the migrations applied. PostgreSQL: an advisory lock held by a transaction of its
+/// own while `work` runs on the pool's other connections. SQLite: an exclusive lock on a file
+/// beside the database (a database transaction would lock out the migration itself); an
+/// in-memory database belongs to one process and needs none.
+pub async fn under_migration_lock<T>(
+    url: &str,
+    db: &DatabaseConnection,
+    work: impl Future<Output = Result<T, sea_orm::DbErr>>,
+) -> Result<T, String> {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    /// Any fixed number: the lock's name among the database's advisory locks.
+    const MIGRATION_LOCK: i64 = 0x4155_544f_4855_42;
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            let lock = db.begin().await.map_err(|e| e.to_string())?;
+            lock.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+                .await
+                .map_err(|e| e.to_string())?;
+            let outcome = work.await.map_err(|e| e.to_string());
+            lock.commit().await.map_err(|e| e.to_string())?;
+            outcome
+        }
+        _ => {
+            let Some(path) = sqlite_file(url) else {
+                return work.await.map_err(|e| e.to_string());
+            };
+            let path = format!("{path}.migrate-lock");
+            let file = tokio::task::spawn_blocking(move || {
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&path)?;
+                file.lock()?;
+                Ok::<_, std::io::Error>(file)
+            })
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("cannot lock the database for migrations: {e}"))?;
+            let outcome = work.await.map_err(|e| e.to_string());
+            drop(file);
+            outcome
+        }
+    }
 }
 
 /// The file behind a `sqlite:` URL, if it names one.

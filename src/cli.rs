@@ -143,13 +143,19 @@ async fn serve(config: Config) -> Result<(), String> {
 async fn migrate(config: Config, action: MigrateAction) -> Result<(), String> {
     let db = app::connect(&config, None).await?;
     let fail = |e: sea_orm::DbErr| format!("migration failed: {e}");
+    let locked = |e: String| format!("migration failed: {e}");
+    let url = &config.database_url;
     match action {
         MigrateAction::Up => {
-            Migrator::up(&db, None).await.map_err(fail)?;
+            app::under_migration_lock(url, &db, Migrator::up(&db, None))
+                .await
+                .map_err(locked)?;
             println!("All migrations applied.");
         }
         MigrateAction::Down => {
-            Migrator::down(&db, Some(1)).await.map_err(fail)?;
+            app::under_migration_lock(url, &db, Migrator::down(&db, Some(1)))
+                .await
+                .map_err(locked)?;
             println!("Rolled back the newest migration.");
         }
         MigrateAction::Status => {

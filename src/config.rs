@@ -51,7 +51,9 @@ pub enum CorsOrigins {
 #[derive(Debug, Clone)]
 pub struct QueryLimits {
     pub max_depth: usize,
-    pub max_complexity: usize,
+    /// What one operation may cost: fields, with lists multiplied by their page size.
+    pub max_cost: u64,
+    pub max_aliases: usize,
     pub max_batch: usize,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
@@ -341,7 +343,8 @@ impl Config {
             introspection_enabled: vars.flag("INTROSPECTION_ENABLED", !production)?,
             limits: QueryLimits {
                 max_depth: vars.positive("QUERY_MAX_DEPTH", 12)?,
-                max_complexity: vars.positive("QUERY_MAX_COMPLEXITY", 1000)?,
+                max_cost: vars.positive("QUERY_MAX_COMPLEXITY", 20_000)?,
+                max_aliases: vars.positive("QUERY_MAX_ALIASES", 50)?,
                 max_batch: vars.positive("QUERY_MAX_BATCH", 10)?,
                 max_body_bytes: vars.positive("MAX_BODY_BYTES", 1024 * 1024)?,
                 request_timeout: Duration::from_secs(vars.positive("REQUEST_TIMEOUT_SECONDS", 30)?),

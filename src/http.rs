@@ -9,13 +9,12 @@ use std::time::Duration;
 use async_graphql::http::{GraphiQLSource, WebSocketProtocols, ALL_WEBSOCKET_PROTOCOLS};
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, Request, ValidationMode};
-use async_graphql_axum::GraphQLResponse;
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -27,6 +26,7 @@ use crate::app::AppState;
 use crate::auth::viewer::ClientInfo;
 use crate::auth::Viewer;
 use crate::config::CorsOrigins;
+use crate::graphql::checks::Checks;
 use crate::graphql::documents::Documents;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::schema::{self, AppSchema};
@@ -38,7 +38,11 @@ struct HttpState {
     /// The same schema, validating only what depends on a request's variables: for requests
     /// that repeat one that passed full validation (see `Documents`).
     revalidating: AppSchema,
+    /// The same schema with a depth limit that admits the introspection queries tools send;
+    /// used only for operations that select nothing but introspection (see `Checks`).
+    introspecting: AppSchema,
     documents: Arc<Documents>,
+    checks: Arc<Checks>,
     graphiql: Option<String>,
 }
 
@@ -47,8 +51,8 @@ const CACHED_DOCUMENTS: usize = 512;
 
 pub fn router(app: AppState) -> Router {
     let config = &app.config;
-    let build = |mode: ValidationMode| {
-        let builder = schema::builder(&config.limits)
+    let build = |mode: ValidationMode, max_depth: usize| {
+        let builder = schema::builder(max_depth)
             .data(app.clone())
             .validation_mode(mode);
         if config.introspection_enabled {
@@ -64,15 +68,17 @@ pub fn router(app: AppState) -> Router {
     let uploads_limit = config.uploads.max_body_bytes;
     let cors = cors_layer(&config.cors_origins);
     let state = HttpState {
-        schema: build(ValidationMode::Strict),
-        revalidating: build(ValidationMode::Fast),
+        schema: build(ValidationMode::Strict, limits.max_depth),
+        revalidating: build(ValidationMode::Fast, limits.max_depth),
+        introspecting: build(ValidationMode::Strict, schema::INTROSPECTION_MAX_DEPTH),
         documents: Arc::new(Documents::new(CACHED_DOCUMENTS)),
+        checks: Arc::new(schema::checks(&limits)),
         app: app.clone(),
         graphiql,
     };
 
     Router::new()
-        .route("/graphql", get(graphiql_handler).post(graphql_handler))
+        .route("/graphql", get(graphql_get_handler).post(graphql_handler))
         .route("/graphql/ws", get(subscriptions_handler))
         .route("/health", get(health))
         .route("/ready", get(ready))
@@ -142,11 +148,90 @@ async fn count_request(
     next.run(request).await
 }
 
-async fn graphiql_handler(State(state): State<HttpState>) -> Response {
-    match state.graphiql {
-        Some(page) => Html(page).into_response(),
-        None => (StatusCode::NOT_FOUND, "GraphiQL is disabled.").into_response(),
+/// `GET /graphql`: with a `query` parameter, runs that query (GraphQL over HTTP; mutations are
+/// 405, they need POST); without one, GraphiQL for browsers.
+async fn graphql_get_handler(
+    State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: axum::extract::Request,
+) -> Response {
+    let media = Media::accepted(request.headers());
+    let params: Vec<(String, String)> = request
+        .uri()
+        .query()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let Some(query) = param("query") else {
+        let browser = request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|v| v.contains("text/html") || v.contains("*/*"));
+        return match &state.graphiql {
+            Some(page) if browser => Html(page.clone()).into_response(),
+            Some(_) => request_error(
+                media,
+                StatusCode::BAD_REQUEST,
+                "A GET request needs a query parameter.".into(),
+                "query",
+            ),
+            None => (StatusCode::NOT_FOUND, "GraphiQL is disabled.").into_response(),
+        };
+    };
+    let mut operation = Request::new(query);
+    if let Some(name) = param("operationName").filter(|n| !n.is_empty()) {
+        operation = operation.operation_name(name);
     }
+    match param("variables")
+        .filter(|v| !v.is_empty())
+        .map(serde_json::from_str::<serde_json::Value>)
+    {
+        None => {}
+        Some(Ok(value @ serde_json::Value::Object(_))) => {
+            operation = operation.variables(async_graphql::Variables::from_json(value));
+        }
+        Some(_) => {
+            return request_error(
+                media,
+                StatusCode::BAD_REQUEST,
+                "variables must be a JSON object.".into(),
+                "variables",
+            )
+        }
+    }
+    if let Some(extensions) = param("extensions").filter(|v| !v.is_empty()) {
+        if !matches!(
+            serde_json::from_str(extensions),
+            Ok(serde_json::Value::Object(_))
+        ) {
+            return request_error(
+                media,
+                StatusCode::BAD_REQUEST,
+                "extensions must be a JSON object.".into(),
+                "extensions",
+            );
+        }
+    }
+    let headers = request.headers().clone();
+    execute(
+        &state,
+        &headers,
+        peer,
+        media,
+        BatchRequest::Single(operation),
+        true,
+    )
+    .await
 }
 
 /// Runs a query, a mutation, or a batch of them; multipart bodies (the GraphQL multipart request
@@ -158,14 +243,28 @@ async fn graphql_handler(
     request: axum::extract::Request,
 ) -> Response {
     let headers = request.headers().clone();
-    let batch = match read_operations(&state.app.config, request).await {
+    let media = Media::accepted(&headers);
+    let batch = match read_operations(&state.app.config, media, request).await {
         Ok(batch) => batch,
         Err(response) => return response,
     };
+    execute(&state, &headers, peer, media, batch, false).await
+}
+
+/// Runs what a request asked for, as its viewer, and answers in the media type it accepts.
+async fn execute(
+    state: &HttpState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    media: Media,
+    batch: BatchRequest,
+    by_get: bool,
+) -> Response {
     let max = state.app.config.limits.max_batch;
     match &batch {
         BatchRequest::Batch(items) if items.is_empty() => {
             return request_error(
+                media,
                 StatusCode::BAD_REQUEST,
                 "A batch must hold at least one operation.".into(),
                 "query",
@@ -173,6 +272,7 @@ async fn graphql_handler(
         }
         BatchRequest::Batch(items) if items.len() > max => {
             return request_error(
+                media,
                 StatusCode::BAD_REQUEST,
                 format!("A batch may hold at most {max} operations."),
                 "query",
@@ -180,8 +280,8 @@ async fn graphql_handler(
         }
         _ => {}
     }
-    let viewer = Viewer::from_headers(&state.app, &headers).await;
-    let client = client_info(&headers, peer, state.app.config.trust_forwarded_for);
+    let viewer = Viewer::from_headers(&state.app, headers).await;
+    let client = client_info(headers, peer, state.app.config.trust_forwarded_for);
     let prepare = |request: Request| {
         request
             .data(viewer.clone())
@@ -193,31 +293,83 @@ async fn graphql_handler(
             ))
     };
     let response = match batch {
-        BatchRequest::Single(request) => BatchResponse::Single(run(&state, prepare(request)).await),
+        BatchRequest::Single(request) => match run(state, prepare(request), by_get).await {
+            Some(response) => BatchResponse::Single(response),
+            None => return mutation_by_get(media),
+        },
         BatchRequest::Batch(items) => {
             let mut responses = Vec::with_capacity(items.len());
             for request in items {
-                responses.push(run(&state, prepare(request)).await);
+                match run(state, prepare(request), by_get).await {
+                    Some(response) => responses.push(response),
+                    None => return mutation_by_get(media),
+                }
             }
             BatchResponse::Batch(responses)
         }
     };
-    GraphQLResponse::from(response).into_response()
+    media.respond(&response)
 }
 
-/// Runs one operation: its parsed document comes from the cache (with full validation skipped
-/// when it passed before), and it is counted and timed for `/metrics` by the type of operation
-/// it runs (`invalid` when it does not parse).
-async fn run(state: &HttpState, mut request: Request) -> async_graphql::Response {
+/// A GET may only read: 405, naming the method that may write.
+fn mutation_by_get(media: Media) -> Response {
+    let mut response = request_error(
+        media,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Only queries run over GET; send mutations and subscriptions by POST (or over /graphql/ws)."
+            .into(),
+        "query",
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
+}
+
+/// Runs one operation: its parsed document comes from the cache (with full validation and our
+/// own checks skipped when it passed before), and it is counted and timed for `/metrics` by the
+/// type of operation it runs (`invalid` when it does not parse). `None` when a GET asks for
+/// anything but a query.
+async fn run(
+    state: &HttpState,
+    mut request: Request,
+    by_get: bool,
+) -> Option<async_graphql::Response> {
     let started = std::time::Instant::now();
     let prepared = state.documents.prepare(&mut request);
+    if by_get
+        && matches!(
+            prepared.kind,
+            Some(OperationType::Mutation | OperationType::Subscription)
+        )
+    {
+        return None;
+    }
     let kind = match prepared.kind {
         Some(OperationType::Query) => 0,
         Some(OperationType::Mutation) => 1,
         Some(OperationType::Subscription) => 2,
         None => 3,
     };
-    let schema = if prepared.validated {
+    let mut introspection = false;
+    if !prepared.validated {
+        if let Some(document) = &prepared.document {
+            let operation = request.operation_name.as_deref();
+            match state.checks.check(document, operation, &request.variables) {
+                Ok(verdict) => introspection = verdict.introspection,
+                Err(errors) => {
+                    state
+                        .app
+                        .metrics
+                        .record_operation(kind, false, started.elapsed());
+                    return Some(async_graphql::Response::from_errors(errors));
+                }
+            }
+        }
+    }
+    let schema = if introspection {
+        &state.introspecting
+    } else if prepared.validated {
         &state.revalidating
     } else {
         &state.schema
@@ -228,11 +380,11 @@ async fn run(state: &HttpState, mut request: Request) -> async_graphql::Response
         .app
         .metrics
         .record_operation(kind, clean, started.elapsed());
-    if clean {
+    if clean && !introspection {
         state.documents.passed(prepared);
     }
-    give_codes(&mut response);
-    response
+    crate::graphql::give_codes(&mut response);
+    Some(response)
 }
 
 /// Where a request comes from: its address (see `client_ip`) and user agent.
@@ -272,7 +424,11 @@ async fn subscriptions_handler(
         .max_message_size(64 * 1024)
         .max_frame_size(64 * 1024)
         .on_upgrade(move |socket| {
-            crate::ws::serve(state.app, state.schema, protocol, client, socket)
+            let guarded = crate::graphql::guarded::Guarded {
+                schema: state.schema,
+                checks: state.checks,
+            };
+            crate::ws::serve(state.app, guarded, protocol, client, socket)
         })
 }
 
@@ -293,6 +449,7 @@ impl std::error::Error for BodyTooLarge {}
 /// refused while it streams in, so it is never stored.
 async fn read_operations(
     config: &crate::config::Config,
+    media: Media,
     request: axum::extract::Request,
 ) -> Result<BatchRequest, Response> {
     use futures_util::TryStreamExt;
@@ -303,9 +460,22 @@ async fn read_operations(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let multipart = content_type
-        .as_deref()
-        .is_some_and(|t| t.starts_with("multipart/"));
+    let essence = content_type.as_deref().map(|t| {
+        t.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    });
+    let multipart = essence.as_deref() == Some("multipart/form-data");
+    if !multipart && essence.as_deref() != Some("application/json") {
+        return Err(request_error(
+            media,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Send operations as application/json (or multipart/form-data with files).".into(),
+            "query",
+        ));
+    }
     let uploads = &config.uploads;
     let limit = if multipart {
         uploads.max_body_bytes
@@ -314,6 +484,7 @@ async fn read_operations(
     };
     let too_large = || {
         request_error(
+            media,
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("The request body may be at most {limit} bytes."),
             "query",
@@ -348,6 +519,7 @@ async fn read_operations(
         Ok(batch) => batch,
         Err(async_graphql::ParseRequestError::PayloadTooLarge) => {
             return Err(request_error(
+                media,
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("A file may be at most {} bytes.", uploads.max_file_bytes),
                 "file",
@@ -360,6 +532,7 @@ async fn read_operations(
         }
         Err(err) => {
             return Err(request_error(
+                media,
                 StatusCode::BAD_REQUEST,
                 format!("The request could not be read: {err}"),
                 "query",
@@ -372,6 +545,7 @@ async fn read_operations(
     };
     if files > uploads.max_files {
         return Err(request_error(
+            media,
             StatusCode::BAD_REQUEST,
             format!("A request may carry at most {} files.", uploads.max_files),
             "file",
@@ -438,32 +612,94 @@ fn client_ip(headers: &HeaderMap, peer: SocketAddr, trust_forwarded_for: bool) -
     forwarded.unwrap_or(peer.ip()).to_string()
 }
 
-/// Every error carries `extensions.code` from PRODUCT.md §0: errors from our resolvers have one
-/// already; what remains came from parsing or validating the query (no path), which is the
-/// client's input and so `BAD_USER_INPUT` on `query`, or is unexpected (logged, then hidden).
-fn give_codes(response: &mut async_graphql::Response) {
-    for error in &mut response.errors {
-        let extensions = error.extensions.get_or_insert_with(Default::default);
-        if extensions.get("code").is_some() {
-            continue;
-        }
-        if error.path.is_empty() {
-            extensions.set("code", "BAD_USER_INPUT");
-            extensions.set("field", "query");
-        } else {
-            tracing::error!(error = %error.message, "unexpected resolver error");
-            extensions.set("code", "INTERNAL_SERVER_ERROR");
-            error.message = "Something went wrong on our side. Please try again.".into();
-        }
-    }
-}
-
 /// A request that cannot run at all, in the GraphQL response shape.
-fn request_error(status: StatusCode, message: String, field: &str) -> Response {
+fn request_error(media: Media, status: StatusCode, message: String, field: &str) -> Response {
     let body = serde_json::json!({
         "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT", "field": field } }]
     });
-    (status, Json(body)).into_response()
+    media.body(status, body.to_string().into_bytes())
+}
+
+/// The media type of a response (GraphQL over HTTP): `application/graphql-response+json` when
+/// the client prefers it, else `application/json` (also for `*/*`, no `Accept`, or anything
+/// else).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Media {
+    Json,
+    GraphQLResponse,
+}
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+impl Media {
+    /// The type the `Accept` header prefers: the highest `q`, the first listed on a tie.
+    fn accepted(headers: &HeaderMap) -> Self {
+        let mut best = (Self::Json, 0.0f32);
+        let mut found = false;
+        for value in headers.get_all(header::ACCEPT) {
+            let Ok(value) = value.to_str() else { continue };
+            for item in value.split(',') {
+                let mut parts = item.split(';');
+                let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+                let q = parts
+                    .filter_map(|p| p.trim().strip_prefix("q="))
+                    .find_map(|q| q.trim().parse::<f32>().ok())
+                    .unwrap_or(1.0);
+                let media = match essence.as_str() {
+                    GRAPHQL_RESPONSE_JSON => Self::GraphQLResponse,
+                    "application/json" | "*/*" | "application/*" => Self::Json,
+                    _ => continue,
+                };
+                if q > 0.0 && (!found || q > best.1) {
+                    best = (media, q);
+                    found = true;
+                }
+            }
+        }
+        best.0
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Self::Json => "application/json",
+            Self::GraphQLResponse => "application/graphql-response+json; charset=utf-8",
+        }
+    }
+
+    fn body(self, status: StatusCode, body: Vec<u8>) -> Response {
+        (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(self.content_type()),
+            )],
+            body,
+        )
+            .into_response()
+    }
+
+    /// A GraphQL response. With `application/graphql-response+json`, a single operation that
+    /// never ran (it did not parse, validate or coerce its variables: no data, errors without
+    /// a path) is a 400 without a `data` entry; otherwise, and always with `application/json`,
+    /// 200.
+    fn respond(self, response: &BatchResponse) -> Response {
+        if let (Self::GraphQLResponse, BatchResponse::Single(single)) = (self, response) {
+            let never_ran = single.data == async_graphql::Value::Null
+                && !single.errors.is_empty()
+                && single.errors.iter().all(|e| e.path.is_empty());
+            if never_ran {
+                let body = serde_json::json!({ "errors": single.errors });
+                return self.body(StatusCode::BAD_REQUEST, body.to_string().into_bytes());
+            }
+        }
+        match serde_json::to_vec(response) {
+            Ok(body) => self.body(StatusCode::OK, body),
+            Err(err) => {
+                tracing::error!(error = %err, "a response did not serialize");
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            }
+        }
+    }
 }
 
 async fn health() -> &'static str {

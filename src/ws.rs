@@ -22,7 +22,7 @@ use crate::app::AppState;
 use crate::auth::viewer::{bearer_token, ClientInfo, Identity};
 use crate::auth::{sessions, Viewer};
 use crate::error::AppError;
-use crate::graphql::schema::AppSchema;
+use crate::graphql::guarded::Guarded;
 
 /// A socket reads its session again at least this often, even when nothing was announced.
 const FULL_RECHECK: std::time::Duration = std::time::Duration::from_secs(60);
@@ -49,7 +49,7 @@ enum Init {
 /// Serves one upgraded socket until either side closes it.
 pub async fn serve(
     app: AppState,
-    schema: AppSchema,
+    schema: Guarded,
     protocol: WebSocketProtocols,
     client: ClientInfo,
     socket: WebSocket,
@@ -94,6 +94,8 @@ pub async fn serve(
     // since (thousands of idle sockets would otherwise read thousands of sessions a second).
     let mut checked_epoch = sessions::epoch();
     let mut checked_at = Instant::now();
+    // Operations answered with the protocol's `error`: their `complete` is not sent.
+    let mut refused: Vec<String> = Vec::new();
 
     loop {
         let expires = match &*init.lock().unwrap_or_else(|p| p.into_inner()) {
@@ -102,7 +104,11 @@ pub async fn serve(
         };
         let outgoing = tokio::select! {
             message = graphql.next() => match message {
-                Some(WsMessage::Text(text)) => Message::Text(text.into()),
+                Some(WsMessage::Text(text)) => match as_protocol_error(protocol, &text, &mut refused) {
+                    Rewrite::Keep => Message::Text(text.into()),
+                    Rewrite::Replace(error) => Message::Text(error.into()),
+                    Rewrite::Drop => continue,
+                },
                 Some(WsMessage::Close(code, reason)) => {
                     close(&mut sink, close_code(&init, code), reason).await;
                     return;
@@ -144,6 +150,62 @@ pub async fn serve(
         if sink.send(outgoing).await.is_err() {
             return;
         }
+    }
+}
+
+enum Rewrite {
+    Keep,
+    Replace(String),
+    Drop,
+}
+
+/// async-graphql sends every result as `next` (`data` in the older protocol). One that never
+/// ran (it did not validate or its variables did not coerce: no data, errors without a path)
+/// becomes the protocol's `error` message instead, which ends the operation: its `complete`
+/// is then dropped. Everything else passes as it is.
+fn as_protocol_error(
+    protocol: WebSocketProtocols,
+    text: &str,
+    refused: &mut Vec<String>,
+) -> Rewrite {
+    let errors = text.contains("\"errors\"");
+    let completes = !refused.is_empty() && text.contains("\"complete\"");
+    if !errors && !completes {
+        return Rewrite::Keep;
+    }
+    let Ok(message) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Rewrite::Keep;
+    };
+    let id = message["id"].as_str().unwrap_or_default().to_string();
+    match message["type"].as_str() {
+        Some("complete") => match refused.iter().position(|r| *r == id) {
+            Some(at) => {
+                refused.swap_remove(at);
+                Rewrite::Drop
+            }
+            None => Rewrite::Keep,
+        },
+        Some("next" | "data") => {
+            let payload = &message["payload"];
+            let Some(errors) = payload["errors"].as_array() else {
+                return Rewrite::Keep;
+            };
+            let never_ran = payload["data"].is_null()
+                && !errors.is_empty()
+                && errors.iter().all(|e| e.get("path").is_none());
+            if !never_ran {
+                return Rewrite::Keep;
+            }
+            refused.push(id.clone());
+            let payload = match protocol {
+                WebSocketProtocols::GraphQLWS => serde_json::Value::Array(errors.clone()),
+                // subscriptions-transport-ws: one error object.
+                WebSocketProtocols::SubscriptionsTransportWS => errors[0].clone(),
+            };
+            let error = serde_json::json!({ "id": id, "type": "error", "payload": payload });
+            Rewrite::Replace(error.to_string())
+        }
+        _ => Rewrite::Keep,
     }
 }
 

@@ -40,6 +40,8 @@ pub struct Prepared {
     pub kind: Option<OperationType>,
     /// The same document, operation and variables passed full validation before.
     pub validated: bool,
+    /// The parsed document; none when the text does not parse.
+    pub document: Option<Arc<ExecutableDocument>>,
     /// Where `passed` records a clean run: none for documents not kept.
     key: Option<(Arc<str>, String)>,
 }
@@ -72,6 +74,7 @@ impl Documents {
             return Prepared {
                 kind: None,
                 validated: false,
+                document: None,
                 key: None,
             };
         };
@@ -80,6 +83,7 @@ impl Documents {
         Prepared {
             kind,
             validated,
+            document: Some(document),
             key: text.zip(pass),
         }
     }

@@ -1,7 +1,9 @@
 //! Schema assembly and what every domain's GraphQL face shares: context access, ids, cursors,
 //! DataLoaders, and the cache of parsed documents.
 
+pub mod checks;
 pub mod documents;
+pub mod guarded;
 pub mod in_place;
 pub mod loaders;
 pub mod pagination;
@@ -72,4 +74,41 @@ pub async fn read_upload(
     .map_err(AppError::internal)?
     .map_err(AppError::internal)?;
     Ok(crate::media::Incoming { file_name, bytes })
+}
+
+/// Every error carries `extensions.code` from PRODUCT.md §0: errors from our resolvers have one
+/// already; what remains came from parsing or validating the query (no path), which is the
+/// client's input and so `BAD_USER_INPUT` on `query`, or is unexpected (logged, then hidden).
+pub fn give_codes(response: &mut async_graphql::Response) {
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_some() {
+            continue;
+        }
+        if error.path.is_empty() {
+            extensions.set("code", "BAD_USER_INPUT");
+            extensions.set("field", "query");
+        } else if is_input_error(&error.message) {
+            // An argument async-graphql could not parse that `Checks` let through: still the
+            // client's value.
+            tracing::debug!(error = %error.message, "argument refused while resolving");
+            extensions.set("code", "BAD_USER_INPUT");
+            extensions.set("field", "query");
+        } else {
+            tracing::error!(error = %error.message, "unexpected resolver error");
+            extensions.set("code", "INTERNAL_SERVER_ERROR");
+            error.message = "Something went wrong on our side. Please try again.".into();
+        }
+    }
+}
+
+/// async-graphql's messages for a value that does not parse as its input type.
+fn is_input_error(message: &str) -> bool {
+    [
+        "Failed to parse \"",
+        "Expected input type \"",
+        "Invalid value for argument",
+    ]
+    .iter()
+    .any(|start| message.starts_with(start))
 }

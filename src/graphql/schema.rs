@@ -6,6 +6,7 @@ use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use crate::accounts::graphql::{AccountsMutation, AccountsQuery};
 use crate::chat::graphql::{ChatMutation, ChatQuery, ChatSubscription};
 use crate::config::QueryLimits;
+use crate::graphql::checks::{CheckLimits, Checks};
 use crate::notifications::graphql::{
     NotificationsMutation, NotificationsQuery, NotificationsSubscription,
 };
@@ -43,27 +44,36 @@ pub struct Subscription(NotificationsSubscription, ChatSubscription);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
-/// The schema with its limits, before runtime data is added.
-pub fn builder(limits: &QueryLimits) -> SchemaBuilder<Query, Mutation, Subscription> {
+/// How deep an operation that selects only introspection may nest: graphql-js's
+/// `getIntrospectionQuery` nests 14 deep with its default 9 `ofType` levels, and some tools ask
+/// for more. Its lists are bounded separately (see `Checks`).
+pub const INTROSPECTION_MAX_DEPTH: usize = 32;
+
+/// The schema with a depth limit, before runtime data is added. Cost is bounded by `Checks`,
+/// which counts page sizes.
+pub fn builder(max_depth: usize) -> SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(
         Query::default(),
         Mutation::default(),
         Subscription::default(),
     )
-    .limit_depth(limits.max_depth)
-    .limit_complexity(limits.max_complexity)
-    // A parser guard against pathological nesting, well above the depth limit.
+    .limit_depth(max_depth)
+    // A parser guard against pathological nesting, well above the depth limits.
     .limit_recursive_depth(64)
+}
+
+/// The checks async-graphql's validation leaves to us (coercion, cost, aliases), for this schema.
+pub fn checks(limits: &QueryLimits) -> Checks {
+    Checks::new(
+        &export_sdl(),
+        CheckLimits {
+            max_cost: limits.max_cost,
+            max_aliases: limits.max_aliases,
+        },
+    )
 }
 
 /// The SDL as committed in `schema.graphql`.
 pub fn export_sdl() -> String {
-    let limits = QueryLimits {
-        max_depth: usize::MAX,
-        max_complexity: usize::MAX,
-        max_batch: 1,
-        max_body_bytes: 0,
-        request_timeout: std::time::Duration::ZERO,
-    };
-    builder(&limits).finish().sdl()
+    builder(usize::MAX).finish().sdl()
 }

@@ -130,9 +130,12 @@ impl NotificationsSubscription {
     }
 }
 
-/// What a subscriber that fell behind is told.
+/// What a subscriber that fell behind is told: `CONFLICT` (what it shows is out of date: fetch
+/// again), with the number of events in `extensions.missed`.
 pub fn missed(count: u64) -> async_graphql::Error {
-    async_graphql::Error::new(format!(
+    use async_graphql::ErrorExtensions;
+    async_graphql::Error::from(crate::error::AppError::conflict(format!(
         "{count} events were missed because this subscription fell behind."
-    ))
+    )))
+    .extend_with(|_, ext| ext.set("missed", count))
 }
