@@ -280,6 +280,18 @@ async fn execute(
         }
         _ => {}
     }
+    let missing = match &batch {
+        BatchRequest::Single(r) => r.query.trim().is_empty(),
+        BatchRequest::Batch(items) => items.iter().any(|r| r.query.trim().is_empty()),
+    };
+    if missing {
+        return request_error(
+            media,
+            StatusCode::BAD_REQUEST,
+            "The request has no query.".into(),
+            "query",
+        );
+    }
     let viewer = Viewer::from_headers(&state.app, headers).await;
     let client = client_info(headers, peer, state.app.config.trust_forwarded_for);
     let prepare = |request: Request| {

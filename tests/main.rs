@@ -11,6 +11,7 @@ mod accounts_signup;
 mod accounts_throttle;
 mod accounts_tokens;
 mod chat;
+mod clients;
 mod delivery;
 mod demo;
 mod limits;
