@@ -56,18 +56,20 @@ impl AppState {
     pub async fn new(config: Config) -> Result<Self, String> {
         let metrics = Arc::new(Metrics::new());
         let db = connect(&config, Some(metrics.clone())).await?;
-        let (events, presence) = match &config.redis_url {
+        let (events, presence, limiter) = match &config.redis_url {
             Some(url) => {
                 let events = Events::with_redis(config.event_buffer, url).await?;
                 crate::auth::sessions::announce_session_changes(&events);
                 (
                     events,
                     Presence::with_redis(url, config.presence_lease).await?,
+                    Limiter::shared(redis_connection(url).await?),
                 )
             }
             None => (
                 Events::in_process(config.event_buffer),
                 Presence::in_process(),
+                Limiter::new(),
             ),
         };
         under_migration_lock(&config.database_url, &db, Migrator::up(&db, None))
@@ -76,7 +78,7 @@ impl AppState {
         Ok(Self(Arc::new(Services {
             jwt: JwtKeys::new(config.jwt_secret.expose()),
             hashing: PasswordHashing::new(config.password_hash_concurrency),
-            limiter: Limiter::new(),
+            limiter,
             sessions: SessionCache::new(config.session_cache_ttl),
             mailer: Mailer::from_config(&config)?,
             sms: SmsSender::from_config(&config)?,
@@ -95,6 +97,15 @@ impl AppState {
             config,
         })))
     }
+}
+
+/// A connection to Redis that reconnects by itself (for the shared throttles).
+async fn redis_connection(url: &str) -> Result<redis::aio::ConnectionManager, String> {
+    let client = redis::Client::open(url).map_err(|e| format!("REDIS_URL: cannot use it: {e}"))?;
+    client
+        .get_connection_manager()
+        .await
+        .map_err(|e| format!("Redis is not reachable: {e}"))
 }
 
 /// Opens the pool: SQLite in WAL mode with a busy timeout and several connections (one

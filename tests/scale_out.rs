@@ -278,3 +278,61 @@ async fn users_of_an_instance_that_dies_do_not_stay_online() {
     }
     drop(socket);
 }
+
+const LOGIN: &str =
+    "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }";
+
+async fn login_at(app: &TestApp, base: &str, email: &str, password: &str) -> Value {
+    app.client
+        .post(format!("{base}/graphql"))
+        .json(&json!({ "query": LOGIN, "variables": { "e": email, "p": password } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+fn error_code(r: &Value) -> &str {
+    r["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
+}
+
+/// Login failures count in Redis: ten wrong passwords spread over two instances lock the account
+/// on both. With Redis stopped, each instance still throttles, on its own counts.
+#[tokio::test]
+async fn login_failures_count_across_instances_and_locally_without_redis() {
+    let port = free_port();
+    let Some(mut redis) = Redis::start(port) else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must have redis-server for the scale-out test"
+        );
+        eprintln!("scale_out: redis-server is not installed; skipped");
+        return;
+    };
+    let app = TestApp::spawn_with(&[("REDIS_URL", &redis.url())]).await;
+    let (b, _b_process) = second_instance(&app, &redis.url()).await;
+    let a = app.base.clone();
+    app.register("shared@example.com").await;
+    for i in 0..10 {
+        let base = if i % 2 == 0 { &a } else { &b };
+        let r = login_at(&app, base, "shared@example.com", "Wrong-Password-1").await;
+        assert_eq!(error_code(&r), "UNAUTHENTICATED", "attempt {i}: {r}");
+    }
+    for base in [&a, &b] {
+        let r = login_at(&app, base, "shared@example.com", crate::common::PASSWORD).await;
+        assert_eq!(error_code(&r), "RATE_LIMITED", "{base}: {r}");
+    }
+
+    redis.stop();
+    app.register("alone@example.com").await;
+    for base in [&a, &b] {
+        for i in 0..10 {
+            let r = login_at(&app, base, "alone@example.com", "Wrong-Password-1").await;
+            assert_eq!(error_code(&r), "UNAUTHENTICATED", "{base} attempt {i}: {r}");
+        }
+        let r = login_at(&app, base, "alone@example.com", "Wrong-Password-1").await;
+        assert_eq!(error_code(&r), "RATE_LIMITED", "{base}: {r}");
+    }
+}

@@ -71,7 +71,7 @@ pub async fn register(state: &AppState, input: RegisterInput) -> AppResult<user:
     txn.commit().await?;
 
     // The first code always goes out; it still counts against the address's send limit.
-    let _ = throttle_send(state, Purpose::VerifyEmail, &user.email);
+    let _ = throttle_send(state, Purpose::VerifyEmail, &user.email).await;
     deliver_code(state, Purpose::VerifyEmail, &user.email, Some(user.id)).await;
     Ok(user)
 }
@@ -82,7 +82,7 @@ pub async fn resend_verification_email(state: &AppState, raw_email: &str) -> App
     let Ok(email) = Email::parse("email", raw_email) else {
         return Ok(true);
     };
-    throttle_send(state, Purpose::VerifyEmail, email.as_str())?;
+    throttle_send(state, Purpose::VerifyEmail, email.as_str()).await?;
     if let Some(user) = find_by_email(&state.db, &email).await? {
         if user.status == AccountStatus::PendingVerification {
             deliver_code(state, Purpose::VerifyEmail, &user.email, Some(user.id)).await;
@@ -160,9 +160,10 @@ pub async fn login(
             throttle.window,
         ));
     }
-    state
+    let attempt = state
         .limiter
         .hit(&rules)
+        .await
         .map_err(|retry_after_seconds| AppError::RateLimited {
             retry_after_seconds,
         })?;
@@ -179,7 +180,7 @@ pub async fn login(
         Some(user) if matches => user,
         _ => return Err(wrong()),
     };
-    state.limiter.release(&rules);
+    state.limiter.release(attempt).await;
     ensure_may_sign_in(&user)?;
     start_session(state, user, device_name, client).await
 }
@@ -189,7 +190,7 @@ pub async fn request_phone_login_code(state: &AppState, raw_phone: &str) -> AppR
     let Ok(phone) = Phone::parse("phone", raw_phone) else {
         return Ok(true);
     };
-    throttle_send(state, Purpose::PhoneLogin, phone.as_str())?;
+    throttle_send(state, Purpose::PhoneLogin, phone.as_str()).await?;
     if let Some(user) = find_by_phone(&state.db, &phone).await? {
         if user.status == AccountStatus::Active {
             deliver_code(state, Purpose::PhoneLogin, phone.as_str(), Some(user.id)).await;
@@ -510,7 +511,7 @@ pub async fn request_password_reset(state: &AppState, raw_email: &str) -> AppRes
     let Ok(email) = Email::parse("email", raw_email) else {
         return Ok(true);
     };
-    throttle_send(state, Purpose::ResetPassword, email.as_str())?;
+    throttle_send(state, Purpose::ResetPassword, email.as_str()).await?;
     if let Some(user) = find_by_email(&state.db, &email).await? {
         deliver_code(state, Purpose::ResetPassword, &user.email, Some(user.id)).await;
     }
@@ -624,7 +625,7 @@ fn owner_of<'a>(email: &'a Email, user: &'a user::Model) -> PasswordOwner<'a> {
 
 /// Counts a code request against the address's limits (one per interval, a few per hour),
 /// whether or not the address has an account, so the answer tells nothing about accounts.
-fn throttle_send(state: &AppState, purpose: Purpose, target: &str) -> AppResult<()> {
+async fn throttle_send(state: &AppState, purpose: Purpose, target: &str) -> AppResult<()> {
     let otp = &state.config.otp;
     let key = format!("code:{}:{target}", purpose.as_str());
     state
@@ -637,6 +638,8 @@ fn throttle_send(state: &AppState, purpose: Purpose, target: &str) -> AppResult<
                 std::time::Duration::from_secs(3600),
             ),
         ])
+        .await
+        .map(drop)
         .map_err(|retry_after_seconds| AppError::RateLimited {
             retry_after_seconds,
         })

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::service::{publish_typing, readable};
 use crate::app::AppState;
+use crate::auth::limiter::Rule;
 use crate::auth::Viewer;
 use crate::error::AppResult;
 use crate::events::Events;
@@ -22,7 +23,6 @@ pub const TYPING_THROTTLE: Duration = Duration::from_secs(1);
 
 struct Indicator {
     id: u64,
-    last_told: Instant,
     expires: Instant,
 }
 
@@ -69,24 +69,25 @@ pub async fn set_typing(
     let access = readable(&state.db, viewer, room_id).await?;
     let key = (room_id, access.identity.user_id);
     let typing = &state.chat.typing;
-    let now = Instant::now();
-    let expires_at = chrono::Utc::now() + TYPING_TTL;
-    let mut guard = typing.lock();
     if !is_typing {
-        let told = guard.1.remove(&key).is_some();
+        let told = typing.lock().1.remove(&key).is_some();
         if told {
             publish_typing(&state.events, room_id, key.1, false, chrono::Utc::now());
         }
         return Ok(told);
     }
+    // Whether to tell the room is the shared throttle's call (with Redis, across instances).
+    let rule = Rule::new(format!("typing:{room_id}:{}", key.1), 1, TYPING_THROTTLE);
+    let tell = state.limiter.hit(&[rule]).await.is_ok();
+    let now = Instant::now();
+    let expires_at = chrono::Utc::now() + TYPING_TTL;
+    let mut guard = typing.lock();
     if let Some(indicator) = guard.1.get_mut(&key) {
         indicator.expires = now + TYPING_TTL;
-        if now.duration_since(indicator.last_told) < TYPING_THROTTLE {
-            return Ok(false);
+        if tell {
+            publish_typing(&state.events, room_id, key.1, true, expires_at);
         }
-        indicator.last_told = now;
-        publish_typing(&state.events, room_id, key.1, true, expires_at);
-        return Ok(true);
+        return Ok(tell);
     }
     guard.0 += 1;
     let id = guard.0;
@@ -94,12 +95,13 @@ pub async fn set_typing(
         key,
         Indicator {
             id,
-            last_told: now,
             expires: now + TYPING_TTL,
         },
     );
-    publish_typing(&state.events, room_id, key.1, true, expires_at);
+    if tell {
+        publish_typing(&state.events, room_id, key.1, true, expires_at);
+    }
     drop(guard);
     tokio::spawn(typing.clone().expire(state.events.clone(), key, id));
-    Ok(true)
+    Ok(tell)
 }
