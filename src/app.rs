@@ -87,6 +87,7 @@ impl AppState {
                 &config.public_url,
                 config.jwt_secret.expose(),
                 config.uploads.signed_url_ttl,
+                config.uploads.max_image_bytes,
                 config.uploads.max_file_bytes,
             ),
             events,

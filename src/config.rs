@@ -72,7 +72,10 @@ pub struct OtpSettings {
 /// What one upload request may carry.
 #[derive(Debug, Clone)]
 pub struct UploadLimits {
+    /// A chat file (image or PDF).
     pub max_file_bytes: usize,
+    /// A unit photo or an avatar.
+    pub max_image_bytes: usize,
     pub max_files: usize,
     /// The whole multipart body: files and the operations together.
     pub max_body_bytes: usize,
@@ -373,6 +376,7 @@ impl Config {
             ws_keepalive: Duration::from_secs(vars.positive("WS_KEEPALIVE_SECONDS", 15)?),
             uploads: UploadLimits {
                 max_file_bytes: vars.positive("UPLOAD_MAX_FILE_BYTES", 25 * 1024 * 1024)?,
+                max_image_bytes: vars.positive("UPLOAD_MAX_IMAGE_BYTES", 10 * 1024 * 1024)?,
                 max_files: vars.positive("UPLOAD_MAX_FILES", 10)?,
                 max_body_bytes: vars.positive("UPLOAD_MAX_BODY_BYTES", 50 * 1024 * 1024)?,
                 signed_url_ttl: vars.seconds("MEDIA_URL_TTL_SECONDS", 3600)?,

@@ -522,9 +522,28 @@ async fn read_operations(
                 std::io::Error::other(err.to_string())
             }
         });
+    // A request whose operations only upload images (photos, avatars) has the image limit,
+    // applied while its files stream in; others the file limit (chat files).
+    let (max_file, stream) = if multipart {
+        let boundary = content_type.as_deref().and_then(multipart_boundary);
+        let (operations, stream) =
+            peek_operations(stream, boundary, config.limits.max_body_bytes).await;
+        let images = operations.as_deref().is_some_and(only_image_uploads);
+        let max = if images {
+            uploads.max_image_bytes
+        } else {
+            uploads.max_file_bytes
+        };
+        (max, stream)
+    } else {
+        (
+            uploads.max_file_bytes,
+            futures_util::StreamExt::boxed(stream),
+        )
+    };
     let reader = tokio_util::io::StreamReader::new(stream).compat();
     let options = async_graphql::http::MultipartOptions::default()
-        .max_file_size(uploads.max_file_bytes)
+        .max_file_size(max_file)
         .max_num_files(uploads.max_files);
     let batch = async_graphql::http::receive_batch_body(content_type, reader, options).await;
     let batch = match batch {
@@ -533,7 +552,7 @@ async fn read_operations(
             return Err(request_error(
                 media,
                 StatusCode::PAYLOAD_TOO_LARGE,
-                format!("A file may be at most {} bytes.", uploads.max_file_bytes),
+                format!("A file may be at most {max_file} bytes."),
                 "file",
             ))
         }
@@ -564,6 +583,110 @@ async fn read_operations(
         ));
     }
     Ok(batch)
+}
+
+/// The mutations whose files are images, with the image size limit.
+const IMAGE_UPLOADS: &[&str] = &["addUnitPhoto", "uploadAvatar"];
+
+type BodyStream = futures_util::stream::BoxStream<'static, std::io::Result<axum::body::Bytes>>;
+
+/// The `boundary` parameter of a multipart content type.
+fn multipart_boundary(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("boundary")
+            .then(|| value.trim().trim_matches('"').to_string())
+    })
+}
+
+/// Reads a multipart body until its first part, `operations` (the multipart request spec puts
+/// it first), has arrived, at most `limit` bytes; returns that part's text and the whole body
+/// again, to be read from its start.
+async fn peek_operations(
+    stream: impl futures_util::Stream<Item = std::io::Result<axum::body::Bytes>> + Send + 'static,
+    boundary: Option<String>,
+    limit: usize,
+) -> (Option<String>, BodyStream) {
+    use futures_util::StreamExt;
+    let mut stream = stream.boxed();
+    let Some(boundary) = boundary else {
+        return (None, stream);
+    };
+    let mut prefix = Vec::new();
+    let mut failed = None;
+    let mut operations = None;
+    while prefix.len() <= limit {
+        match stream.next().await {
+            Some(Ok(bytes)) => prefix.extend_from_slice(&bytes),
+            Some(Err(err)) => {
+                failed = Some(err);
+                break;
+            }
+            None => break,
+        }
+        if let Some(found) = first_part(&prefix, &boundary) {
+            operations = Some(found);
+            break;
+        }
+    }
+    let head = futures_util::stream::iter(
+        std::iter::once(Ok(axum::body::Bytes::from(prefix))).chain(failed.map(Err)),
+    );
+    (operations, head.chain(stream).boxed())
+}
+
+/// The text of the first part of a multipart body, when it is `operations` and complete.
+fn first_part(body: &[u8], boundary: &str) -> Option<String> {
+    let delimiter = format!("--{boundary}");
+    let find =
+        |haystack: &[u8], needle: &[u8]| haystack.windows(needle.len()).position(|w| w == needle);
+    let start = find(body, delimiter.as_bytes())? + delimiter.len();
+    let headers_end = start + find(&body[start..], b"\r\n\r\n")?;
+    let headers = String::from_utf8_lossy(&body[start..headers_end]);
+    if !headers.contains("name=\"operations\"") {
+        return None;
+    }
+    let content = headers_end + 4;
+    let end = content + find(&body[content..], format!("\r\n{delimiter}").as_bytes())?;
+    String::from_utf8(body[content..end].to_vec()).ok()
+}
+
+/// True when every operation of a multipart request is a mutation whose fields all upload
+/// images.
+fn only_image_uploads(operations: &str) -> bool {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(operations) else {
+        return false;
+    };
+    let requests = match &value {
+        serde_json::Value::Array(items) => items.iter().collect(),
+        single => vec![single],
+    };
+    requests.iter().all(|request| {
+        let Some(document) = request["query"]
+            .as_str()
+            .and_then(|q| async_graphql::parser::parse_query(q).ok())
+        else {
+            return false;
+        };
+        document.operations.iter().all(|(_, operation)| {
+            use async_graphql::parser::types::Selection;
+            operation.node.ty == OperationType::Mutation
+                && operation
+                    .node
+                    .selection_set
+                    .node
+                    .items
+                    .iter()
+                    .all(|item| match &item.node {
+                        Selection::Field(field) => {
+                            let name = field.node.name.node.as_str();
+                            name == "__typename" || IMAGE_UPLOADS.contains(&name)
+                        }
+                        _ => false,
+                    })
+        })
+    })
 }
 
 #[derive(serde::Deserialize)]

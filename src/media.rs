@@ -84,6 +84,7 @@ pub struct MediaStore {
     public_url: String,
     key: [u8; 32],
     ttl: Duration,
+    max_image_bytes: usize,
     max_file_bytes: usize,
 }
 
@@ -96,6 +97,7 @@ impl MediaStore {
         public_url: &str,
         secret: &str,
         ttl: Duration,
+        max_image_bytes: usize,
         max_file_bytes: usize,
     ) -> Self {
         let key: [u8; 32] = Sha256::digest(format!("autohub media urls\n{secret}")).into();
@@ -104,11 +106,12 @@ impl MediaStore {
             public_url: public_url.to_string(),
             key,
             ttl,
+            max_image_bytes,
             max_file_bytes,
         }
     }
 
-    /// Checks that the bytes are a JPEG, PNG or WebP within the size limit, and writes them under
+    /// Checks that the bytes are a JPEG, PNG or WebP within the image size limit, and writes them under
     /// `folder` with a random name. `BAD_USER_INPUT` on `field` otherwise; nothing is written then.
     pub async fn store_image(
         &self,
@@ -119,7 +122,7 @@ impl MediaStore {
         self.store(field, folder, file, false).await
     }
 
-    /// `store_image`, also accepting PDF documents (chat files).
+    /// `store_image`, also accepting PDF documents, within the file size limit (chat files).
     pub async fn store_document(
         &self,
         field: &str,
@@ -136,13 +139,15 @@ impl MediaStore {
         file: &Incoming,
         documents: bool,
     ) -> AppResult<Stored> {
-        if file.bytes.len() > self.max_file_bytes {
+        let limit = if documents {
+            self.max_file_bytes
+        } else {
+            self.max_image_bytes
+        };
+        if file.bytes.len() > limit {
             return Err(AppError::bad_input(
                 field,
-                format!(
-                    "A file may be at most {} MiB.",
-                    self.max_file_bytes / (1024 * 1024)
-                ),
+                format!("A file may be at most {} MiB.", limit / (1024 * 1024)),
             ));
         }
         let kind = FileKind::sniff(&file.bytes)
@@ -261,6 +266,7 @@ mod tests {
             "http://h",
             "secret",
             Duration::from_secs(60),
+            10,
             10,
         )
     }

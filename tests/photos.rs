@@ -10,7 +10,7 @@ const PHOTOS: &str = "query($id: ID!) { unit(id: $id) { primaryPhoto { id } phot
 
 #[tokio::test]
 async fn photos_are_checked_ordered_with_one_primary_and_served() {
-    let app = TestApp::spawn_with(&[("UPLOAD_MAX_FILE_BYTES", "4096")]).await;
+    let app = TestApp::spawn_with(&[("UPLOAD_MAX_IMAGE_BYTES", "4096")]).await;
     let owner = app.customer("photos@example.com").await;
     let unit = app.create_unit(&owner.access, json!({})).await;
 
@@ -305,4 +305,64 @@ async fn too_many_files_in_one_request_are_refused() {
     assert!(status == 400 || status == 413, "{status} {r}");
     assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
     assert_eq!(app.media_files("avatars"), 0);
+}
+
+/// The default limits per kind: photos and avatars at most 10 MiB, refused while they stream;
+/// chat files up to 25 MiB.
+#[tokio::test]
+async fn an_11_mib_photo_is_refused_and_an_11_mib_chat_file_accepted() {
+    let app = TestApp::spawn().await;
+    let owner = app.customer("big-photos@example.com").await;
+    let admin = app.admin().await;
+    let unit = app.create_unit(&owner.access, json!({})).await;
+    let mut big = png_bytes();
+    big.resize(11 * 1024 * 1024, 7);
+
+    let (status, r) = app
+        .upload(
+            &owner.access,
+            ADD,
+            json!({ "u": unit, "f": null }),
+            vec![("f", "big.png", big.clone())],
+        )
+        .await;
+    assert_eq!(status, 413, "{r}");
+    assert_eq!((code(&r), field(&r)), ("BAD_USER_INPUT", "file"), "{r}");
+    let (status, r) = app
+        .upload(
+            &owner.access,
+            "mutation($f: Upload!) { uploadAvatar(file: $f) { avatarUrl } }",
+            json!({ "f": null }),
+            vec![("f", "big.png", big.clone())],
+        )
+        .await;
+    assert_eq!(status, 413, "{r}");
+    assert_eq!(app.media_files("units"), 0, "nothing stored");
+    assert_eq!(app.media_files("avatars"), 0, "nothing stored");
+
+    let r = app
+        .gql_as(
+            &owner.access,
+            "mutation($u: ID!) { openDirectRoom(userId: $u) { id } }",
+            json!({ "u": admin.id }),
+        )
+        .await;
+    let room = r["data"]["openDirectRoom"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, r) = app
+        .upload(
+            &owner.access,
+            "mutation($r: ID!, $f: Upload!) { sendFileMessage(roomId: $r, file: $f) { attachment { size } } }",
+            json!({ "r": room, "f": null }),
+            vec![("f", "big.png", big)],
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(
+        r["data"]["sendFileMessage"]["attachment"]["size"],
+        11 * 1024 * 1024,
+        "{r}"
+    );
 }

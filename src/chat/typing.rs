@@ -76,9 +76,11 @@ pub async fn set_typing(
         }
         return Ok(told);
     }
-    // Whether to tell the room is the shared throttle's call (with Redis, across instances).
+    // A new indicator is always told; a renewal when the shared throttle allows it (with
+    // Redis, across instances). Either way the throttle records it.
+    let fresh = !typing.lock().1.contains_key(&key);
     let rule = Rule::new(format!("typing:{room_id}:{}", key.1), 1, TYPING_THROTTLE);
-    let tell = state.limiter.hit(&[rule]).await.is_ok();
+    let tell = state.limiter.hit(&[rule]).await.is_ok() || fresh;
     let now = Instant::now();
     let expires_at = chrono::Utc::now() + TYPING_TTL;
     let mut guard = typing.lock();
