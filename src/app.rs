@@ -160,7 +160,7 @@ pub async fn under_migration_lock<T>(
 ) -> Result<T, String> {
     use sea_orm::{ConnectionTrait, TransactionTrait};
     /// Any fixed number: the lock's name among the database's advisory locks.
-    const MIGRATION_LOCK: i64 = 0x4155_544f_4855_42;
+    const MIGRATION_LOCK: i64 = 0x0041_5554_4f48_5542;
     match db.get_database_backend() {
         sea_orm::DbBackend::Postgres => {
             let lock = db.begin().await.map_err(|e| e.to_string())?;
