@@ -63,7 +63,7 @@ impl AppState {
                 (
                     events,
                     Presence::with_redis(url, config.presence_lease).await?,
-                    Limiter::shared(redis_connection(url).await?),
+                    Limiter::shared(redis_connection(url).await?, &deployment(&config)),
                 )
             }
             None => (
@@ -98,6 +98,15 @@ impl AppState {
             config,
         })))
     }
+}
+
+/// What names this deployment among others that may share a Redis server: the instances of
+/// one deployment share a database. A digest, so the URL (and any password in it) stays out of
+/// Redis.
+fn deployment(config: &Config) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(config.database_url.as_bytes());
+    hex::encode(&digest[..8])
 }
 
 /// A connection to Redis that reconnects by itself (for the shared throttles).

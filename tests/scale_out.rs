@@ -45,6 +45,20 @@ impl Redis {
         Some(redis)
     }
 
+    /// A server on a free port; none (the test is skipped, and says so) where redis-server is
+    /// not installed, which CI never allows.
+    fn start_or_skip() -> Option<Self> {
+        let redis = Self::start(free_port());
+        if redis.is_none() {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI must have redis-server for the scale-out test"
+            );
+            eprintln!("scale_out: redis-server is not installed; skipped");
+        }
+        redis
+    }
+
     fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
@@ -128,15 +142,10 @@ async fn gql_at(app: &TestApp, base: &str, token: &str, query: &str, variables: 
 
 #[tokio::test]
 async fn two_instances_share_events_through_redis_and_survive_its_restart() {
-    let port = free_port();
-    let Some(mut redis) = Redis::start(port) else {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must have redis-server for the scale-out test"
-        );
-        eprintln!("scale_out: redis-server is not installed; skipped");
+    let Some(mut redis) = Redis::start_or_skip() else {
         return;
     };
+    let port = redis.port;
     let app = TestApp::spawn_with(&[
         ("REDIS_URL", &redis.url()),
         ("WS_SESSION_CHECK_SECONDS", "1"),
@@ -240,10 +249,7 @@ async fn two_instances_share_events_through_redis_and_survive_its_restart() {
 
 #[tokio::test]
 async fn users_of_an_instance_that_dies_do_not_stay_online() {
-    let port = free_port();
-    let Some(redis) = Redis::start(port) else {
-        assert!(std::env::var("CI").is_err(), "CI must have redis-server");
-        eprintln!("scale_out: redis-server is not installed; skipped");
+    let Some(redis) = Redis::start_or_skip() else {
         return;
     };
     let app = TestApp::spawn_with(&[("REDIS_URL", &redis.url())]).await;
@@ -302,13 +308,7 @@ fn error_code(r: &Value) -> &str {
 /// on both. With Redis stopped, each instance still throttles, on its own counts.
 #[tokio::test]
 async fn login_failures_count_across_instances_and_locally_without_redis() {
-    let port = free_port();
-    let Some(mut redis) = Redis::start(port) else {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must have redis-server for the scale-out test"
-        );
-        eprintln!("scale_out: redis-server is not installed; skipped");
+    let Some(mut redis) = Redis::start_or_skip() else {
         return;
     };
     let app = TestApp::spawn_with(&[("REDIS_URL", &redis.url())]).await;

@@ -43,6 +43,8 @@ pub struct Hit {
 pub struct Limiter {
     local: LocalLimiter,
     redis: Option<redis::aio::ConnectionManager>,
+    /// Put before every key in Redis: `PREFIX` and the deployment's namespace.
+    prefix: String,
     /// Redis did not answer the last time it was asked.
     falling_back: AtomicBool,
 }
@@ -74,7 +76,7 @@ end
 return 0
 "#;
 
-/// Where the shared windows live in Redis.
+/// Where the shared windows live in Redis, before the deployment's namespace.
 const PREFIX: &str = "autohub:limit:";
 
 impl Limiter {
@@ -83,10 +85,12 @@ impl Limiter {
         Self::default()
     }
 
-    /// Counting in Redis, in this process while Redis does not answer.
-    pub fn shared(redis: redis::aio::ConnectionManager) -> Self {
+    /// Counting in Redis, in this process while Redis does not answer. Instances that share a
+    /// `namespace` share their counts (the instances of one deployment: see `app.rs`).
+    pub fn shared(redis: redis::aio::ConnectionManager, namespace: &str) -> Self {
         Self {
             redis: Some(redis),
+            prefix: format!("{PREFIX}{namespace}:"),
             ..Self::default()
         }
     }
@@ -101,7 +105,7 @@ impl Limiter {
             invocation.arg(&member);
             for rule in rules {
                 invocation
-                    .key(format!("{PREFIX}{}", rule.key))
+                    .key(format!("{}{}", self.prefix, rule.key))
                     .arg(rule.max)
                     .arg(u64::try_from(rule.window.as_millis()).unwrap_or(u64::MAX));
             }
@@ -140,7 +144,8 @@ impl Limiter {
         };
         let mut pipe = redis::pipe();
         for rule in &hit.rules {
-            pipe.zrem(format!("{PREFIX}{}", rule.key), member).ignore();
+            pipe.zrem(format!("{}{}", self.prefix, rule.key), member)
+                .ignore();
         }
         let mut connection = redis.clone();
         match tokio::time::timeout(REDIS_TIMEOUT, pipe.query_async::<()>(&mut connection)).await {
