@@ -729,6 +729,45 @@ mod tests {
     }
 
     #[test]
+    fn every_query_of_the_readme_passes_the_default_limits() {
+        let readme = include_str!("../../README.md");
+        let blocks: Vec<&str> = readme
+            .split("```graphql")
+            .skip(1)
+            .filter_map(|rest| rest.split("```").next())
+            .collect();
+        assert!(blocks.len() >= 5, "README blocks found: {}", blocks.len());
+        // A block may hold several operations, each starting at the block's indentation.
+        let mut operations: Vec<String> = Vec::new();
+        for block in blocks {
+            for line in block.lines() {
+                let starts = line.strip_prefix("   ").is_some_and(|rest| {
+                    ["{", "mutation", "query", "subscription"]
+                        .iter()
+                        .any(|k| rest.starts_with(k))
+                });
+                match operations.last_mut() {
+                    Some(current) if !starts => current.push_str(line),
+                    _ if line.trim().is_empty() => {}
+                    _ => operations.push(line.to_string()),
+                }
+                if let Some(current) = operations.last_mut() {
+                    current.push('\n');
+                }
+            }
+        }
+        assert!(operations.len() >= 8, "README operations: {operations:?}");
+        let config = crate::config::Config::from_map(&Default::default()).expect("defaults");
+        let checks = crate::graphql::schema::checks(&config.limits);
+        for operation in operations {
+            let document =
+                async_graphql::parser::parse_query(&operation).expect("a README query parses");
+            let verdict = checks.check(&document, None, &Variables::default());
+            assert!(verdict.is_ok(), "{operation}");
+        }
+    }
+
+    #[test]
     fn introspection_is_recognised_and_its_lists_bounded() {
         let verdict = run(
             "{ __schema { types { fields { args { name } } } } }",
