@@ -1,7 +1,7 @@
 //! What async-graphql's validation does not check, done once per document, operation and
 //! variables before it runs (requests that repeat one that passed skip it, see `Documents`):
 //!
-//! - **Input coercion**: every variable and every literal argument is checked against its
+//! - **Input coercion** (`coerce.rs`): every variable and every literal argument is checked against its
 //!   declared type with the same parsers async-graphql uses at run time (`Decimal`, `DateTime`,
 //!   `NaiveDate`, `Int`'s range, `Upload`…), required input fields and non-null values
 //!   included. A value that does not fit is `BAD_USER_INPUT` with `extensions.field` naming its
@@ -26,9 +26,10 @@ use async_graphql::parser::types::{
     BaseType, DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
     Type, TypeKind, TypeSystemDefinition,
 };
-use async_graphql::{InputType, Name, Pos, ServerError, Variables};
+use async_graphql::{Name, Pos, ServerError, Variables};
 use async_graphql_value::{ConstValue, Value};
 
+use super::coerce::{InputTypes, Misfit};
 use crate::error::AppError;
 use crate::paging::DEFAULT_PAGE;
 
@@ -71,8 +72,7 @@ pub struct Verdict {
 
 pub struct Checks {
     outputs: HashMap<Name, HashMap<Name, OutputField>>,
-    inputs: HashMap<Name, Vec<InputField>>,
-    enums: HashMap<Name, Vec<Name>>,
+    inputs: InputTypes,
     limits: CheckLimits,
     /// The root types' names, by `OperationType` (query, mutation, subscription).
     roots: [Name; 3],
@@ -93,26 +93,12 @@ enum Times {
     Bound(u64),
 }
 
-struct InputField {
-    name: Name,
-    ty: Type,
-    has_default: bool,
-}
-
-/// A value that does not fit its type: where, and why.
-#[derive(Clone)]
-struct Misfit {
-    path: String,
-    message: String,
-}
-
 impl Checks {
     /// Reads the types of the schema whose SDL this is.
     pub fn new(sdl: &str, limits: CheckLimits) -> Self {
         let mut checks = Self {
             outputs: HashMap::new(),
-            inputs: HashMap::new(),
-            enums: HashMap::new(),
+            inputs: InputTypes::default(),
             limits,
             roots: [
                 Name::new("Query"),
@@ -138,26 +124,8 @@ impl Checks {
                 TypeKind::Interface(interface) => {
                     checks.add_output(&type_name, interface.fields);
                 }
-                TypeKind::InputObject(input) => {
-                    let fields = input
-                        .fields
-                        .into_iter()
-                        .map(|f| InputField {
-                            name: f.node.name.node,
-                            ty: f.node.ty.node,
-                            has_default: f.node.default_value.is_some(),
-                        })
-                        .collect();
-                    checks.inputs.insert(type_name, fields);
-                }
-                TypeKind::Enum(enumeration) => {
-                    let values = enumeration
-                        .values
-                        .into_iter()
-                        .map(|v| v.node.value.node)
-                        .collect();
-                    checks.enums.insert(type_name, values);
-                }
+                TypeKind::InputObject(input) => checks.inputs.add_input(type_name, input),
+                TypeKind::Enum(enumeration) => checks.inputs.add_enum(type_name, enumeration),
                 TypeKind::Scalar | TypeKind::Union(_) => {}
             }
         }
@@ -289,7 +257,7 @@ impl Checks {
                     message: format!("The variable ${name} of type {ty} is required."),
                 }),
                 None => Ok(()),
-                Some(value) => self.fits(value, ty, name.to_string()),
+                Some(value) => self.inputs.fits(value, ty, name.to_string()),
             };
             if let Err(misfit) = outcome {
                 errors.push(to_server_error(misfit, Some(definition.name.pos)));
@@ -303,134 +271,6 @@ impl Checks {
         } else {
             Err(errors)
         }
-    }
-
-    /// Whether `value` coerces to `ty`; `path` names it in the error.
-    fn fits(&self, value: &ConstValue, ty: &Type, path: String) -> Result<(), Misfit> {
-        if matches!(value, ConstValue::Null) {
-            if ty.nullable {
-                return Ok(());
-            }
-            return Err(Misfit {
-                message: format!("{path} must not be null."),
-                path,
-            });
-        }
-        match &ty.base {
-            BaseType::List(inner) => match value {
-                ConstValue::List(items) => items
-                    .iter()
-                    .enumerate()
-                    .try_for_each(|(i, item)| self.fits(item, inner, format!("{path}.{i}"))),
-                single => self.fits(single, inner, path),
-            },
-            BaseType::Named(name) => self.fits_named(value, name, path),
-        }
-    }
-
-    fn fits_named(&self, value: &ConstValue, type_name: &Name, path: String) -> Result<(), Misfit> {
-        if let Some(fields) = self.inputs.get(type_name) {
-            let ConstValue::Object(object) = value else {
-                return Err(Misfit {
-                    message: format!("{path} must be an object of type {type_name}."),
-                    path,
-                });
-            };
-            if let Some(unknown) = object
-                .keys()
-                .find(|k| !fields.iter().any(|f| &f.name == *k))
-            {
-                return Err(Misfit {
-                    message: format!("{path}.{unknown} is not a field of {type_name}."),
-                    path: format!("{path}.{unknown}"),
-                });
-            }
-            for field in fields {
-                let at = format!("{path}.{}", field.name);
-                match object.get(&field.name) {
-                    None if !field.ty.nullable && !field.has_default => {
-                        return Err(Misfit {
-                            message: format!("{at} is required."),
-                            path: at,
-                        })
-                    }
-                    None => {}
-                    Some(inner) => self.fits(inner, &field.ty, at)?,
-                }
-            }
-            return Ok(());
-        }
-        if let Some(values) = self.enums.get(type_name) {
-            let given = match value {
-                ConstValue::Enum(name) => Some(name.as_str()),
-                ConstValue::String(text) => Some(text.as_str()),
-                _ => None,
-            };
-            if given.is_some_and(|g| values.iter().any(|v| v.as_str() == g)) {
-                return Ok(());
-            }
-            let allowed: Vec<&str> = values.iter().map(Name::as_str).collect();
-            return Err(Misfit {
-                message: format!(
-                    "{path}: {value} is not a {type_name} (one of {}).",
-                    allowed.join(", ")
-                ),
-                path,
-            });
-        }
-        if scalar_fits(type_name, value) {
-            return Ok(());
-        }
-        Err(Misfit {
-            message: format!("{path}: {} is not a valid {type_name}.", shown(value)),
-            path,
-        })
-    }
-}
-
-/// Whether a value parses as the scalar of this name, with the parsers the resolvers use.
-/// Scalars this module does not know are left to them.
-fn scalar_fits(type_name: &str, value: &ConstValue) -> bool {
-    fn parses<T: InputType>(value: &ConstValue) -> bool {
-        T::parse(Some(value.clone())).is_ok()
-    }
-    match type_name {
-        "Int" => parses::<i32>(value),
-        "Float" => parses::<f64>(value),
-        "String" => parses::<String>(value),
-        "Boolean" => parses::<bool>(value),
-        "ID" => parses::<async_graphql::ID>(value),
-        "Decimal" => parses::<rust_decimal::Decimal>(value),
-        "DateTime" => parses::<chrono::DateTime<chrono::Utc>>(value),
-        "NaiveDate" => parses::<chrono::NaiveDate>(value),
-        // async-graphql's own parser panics on a marker with no number after it.
-        "Upload" => matches!(value, ConstValue::String(s)
-            if s.strip_prefix("#__graphql_file__:").is_some_and(|n| n.parse::<usize>().is_ok())),
-        _ => true,
-    }
-}
-
-/// The scalars `scalar_fits` knows.
-#[cfg(test)]
-const KNOWN_SCALARS: &[&str] = &[
-    "Int",
-    "Float",
-    "String",
-    "Boolean",
-    "ID",
-    "Decimal",
-    "DateTime",
-    "NaiveDate",
-    "Upload",
-];
-
-/// A value as the error message shows it: short.
-fn shown(value: &ConstValue) -> String {
-    let text = value.to_string();
-    if text.chars().count() > 60 {
-        format!("{}…", text.chars().take(60).collect::<String>())
-    } else {
-        text
     }
 }
 
@@ -653,7 +493,7 @@ impl<'a> Walk<'a> {
             }) else {
                 continue;
             };
-            if let Err(misfit) = self.checks.fits(&value, ty, name.node.to_string()) {
+            if let Err(misfit) = self.checks.inputs.fits(&value, ty, name.node.to_string()) {
                 self.misfits.push((misfit, Some(name.pos)));
             }
         }
@@ -692,7 +532,10 @@ mod tests {
         let sdl = crate::graphql::schema::export_sdl();
         for line in sdl.lines().filter(|l| l.starts_with("scalar ")) {
             let name = line.trim_start_matches("scalar ").trim();
-            assert!(KNOWN_SCALARS.contains(&name), "unknown scalar {name}");
+            assert!(
+                super::super::coerce::KNOWN_SCALARS.contains(&name),
+                "unknown scalar {name}"
+            );
         }
     }
 

@@ -2,6 +2,7 @@
 //! DataLoaders, and the cache of parsed documents.
 
 pub mod checks;
+mod coerce;
 pub mod documents;
 pub mod guarded;
 pub mod in_place;
