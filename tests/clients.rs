@@ -407,9 +407,15 @@ async fn subscriptions_share_the_error_model_in_both_protocols() {
     }
 }
 
-/// Starts the binary on `database_url` with its own port; returns the child and its base URL.
-fn start_instance(dir: &std::path::Path, database_url: &str) -> (tokio::process::Child, String) {
+/// Starts the binary on `database_url` with its own port, its log (JSON lines) written to
+/// `log`; returns the child and its base URL.
+fn start_instance(
+    dir: &std::path::Path,
+    database_url: &str,
+    log: &std::path::Path,
+) -> (tokio::process::Child, String) {
     let port = free_port();
+    let log = std::fs::File::create(log).unwrap();
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_autohub"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -417,13 +423,87 @@ fn start_instance(dir: &std::path::Path, database_url: &str) -> (tokio::process:
         .env("DATABASE_URL", database_url)
         .env("MAIL_DIR", dir.join("mail"))
         .env("MEDIA_DIR", dir.join("media"))
+        .env("LOG_FORMAT", "json")
         .current_dir(dir)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
         .kill_on_drop(true)
         .spawn()
         .unwrap();
     (child, format!("http://127.0.0.1:{port}"))
+}
+
+/// Waits for `/ready`; panics when the instance exits or takes a minute.
+async fn wait_ready(child: &mut tokio::process::Child, base: &str) {
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        if let Ok(r) = client.get(format!("{base}/ready")).send().await {
+            if r.status() == 200 {
+                return;
+            }
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("an instance exited: {status}");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{base} did not come up"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A client's bad values are logged below ERROR: the log of the real binary is read.
+#[tokio::test]
+async fn values_that_do_not_coerce_log_no_error() {
+    let dir = std::env::temp_dir().join(format!("autohub-coerce-log-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database_url = crate::common::fresh_database(&dir).await;
+    let log = dir.join("server.log");
+    let (mut child, base) = start_instance(&dir, &database_url, &log);
+    wait_ready(&mut child, &base).await;
+    let client = reqwest::Client::new();
+    for (query, variables) in [
+        (
+            r#"{ units(filter: { priceMin: "abc" }) { totalCount } }"#,
+            json!({}),
+        ),
+        (
+            "{ units(filter: { yearMin: 3000000000 }) { totalCount } }",
+            json!({}),
+        ),
+        (
+            r#"{ serviceRecords(filter: { from: "2024-13-45" }) { totalCount } }"#,
+            json!({}),
+        ),
+        (
+            "query($d: NaiveDate) { serviceRecords(filter: { from: $d }) { totalCount } }",
+            json!({ "d": "2024-02-30" }),
+        ),
+        (
+            "query($p: Decimal) { units(filter: { priceMax: $p }) { totalCount } }",
+            json!({ "p": "ten" }),
+        ),
+        ("{ unit(id: true) { id } }", json!({})),
+    ] {
+        let r: Value = client
+            .post(format!("{base}/graphql"))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(code(&r), "BAD_USER_INPUT", "{query}: {r}");
+    }
+    let _ = child.kill().await;
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("\"INFO\""), "the log was captured: {text}");
+    let errors: Vec<&str> = text.lines().filter(|l| l.contains("\"ERROR\"")).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
@@ -432,26 +512,10 @@ async fn instances_started_together_on_an_empty_database_all_come_up() {
     std::fs::create_dir_all(&dir).unwrap();
     let database_url = crate::common::fresh_database(&dir).await;
     let instances: Vec<_> = (0..3)
-        .map(|_| start_instance(&dir, &database_url))
+        .map(|i| start_instance(&dir, &database_url, &dir.join(format!("server-{i}.log"))))
         .collect();
-    let client = reqwest::Client::new();
     for (mut child, base) in instances {
-        let started = Instant::now();
-        loop {
-            if let Ok(r) = client.get(format!("{base}/ready")).send().await {
-                if r.status() == 200 {
-                    break;
-                }
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("an instance exited: {status}");
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "{base} did not come up"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_ready(&mut child, &base).await;
         let _ = child.kill().await;
     }
     let _ = std::fs::remove_dir_all(&dir);
