@@ -128,16 +128,25 @@ async fn ready(client: &reqwest::Client, base: &str) {
 }
 
 async fn gql_at(app: &TestApp, base: &str, token: &str, query: &str, variables: Value) -> Value {
-    app.client
+    post_at(app, base, Some(token), query, variables).await
+}
+
+/// An operation sent to one instance, signed in when given a token.
+async fn post_at(
+    app: &TestApp,
+    base: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> Value {
+    let mut request = app
+        .client
         .post(format!("{base}/graphql"))
-        .bearer_auth(token)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap().json().await.unwrap()
 }
 
 #[tokio::test]
@@ -289,15 +298,7 @@ const LOGIN: &str =
     "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }";
 
 async fn login_at(app: &TestApp, base: &str, email: &str, password: &str) -> Value {
-    app.client
-        .post(format!("{base}/graphql"))
-        .json(&json!({ "query": LOGIN, "variables": { "e": email, "p": password } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    post_at(app, base, None, LOGIN, json!({ "e": email, "p": password })).await
 }
 
 fn error_code(r: &Value) -> &str {
