@@ -1,0 +1,120 @@
+//! Profiles and privacy.
+
+use super::*;
+
+/// The signed-in user, or `None` when nobody is signed in. A bad token is an error.
+pub async fn me(state: &AppState, viewer: &Viewer) -> AppResult<Option<user::Model>> {
+    match viewer {
+        Viewer::Anonymous => Ok(None),
+        _ => {
+            let identity = viewer.identity()?;
+            Ok(Some(get_user(&state.db, identity.user_id).await?))
+        }
+    }
+}
+
+/// Anyone signed in may look a user up; what they see of them is decided by `may_see_private`.
+pub async fn user(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Option<user::Model>> {
+    viewer.identity()?;
+    Ok(user::Entity::find_by_id(id).one(&state.db).await?)
+}
+
+/// Email, phone, address, date of birth (and referral details) are for the user and staff.
+pub fn may_see_private(viewer: &Viewer, user: Uuid) -> bool {
+    viewer.is_staff() || viewer.user_id() == Some(user)
+}
+
+/// What a list shows of a person: id, name and picture. Lists that join their users read only
+/// these columns; `User` loads the rest of the row if a field asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserCard {
+    pub id: Uuid,
+    pub first_name: String,
+    pub last_name: String,
+    pub avatar_path: Option<String>,
+}
+
+/// Absent fields stay as they are; an empty string clears an optional field.
+#[derive(Default)]
+pub struct ProfileChanges {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub phone: Option<String>,
+    pub date_of_birth: Option<chrono::NaiveDate>,
+    pub address: Option<String>,
+    pub zip_code: Option<String>,
+    pub bio: Option<String>,
+}
+
+pub async fn update_profile(
+    state: &AppState,
+    viewer: &Viewer,
+    changes: ProfileChanges,
+) -> AppResult<user::Model> {
+    let identity = viewer.identity()?;
+    let user = get_user(&state.db, identity.user_id).await?;
+    let old_phone = user.phone.clone();
+    let mut active = user.into_active_model();
+    if let Some(v) = changes.first_name {
+        active.first_name = Set(input::required("firstName", &v, NAME_MAX)?);
+    }
+    if let Some(v) = changes.last_name {
+        active.last_name = Set(input::required("lastName", &v, NAME_MAX)?);
+    }
+    if let Some(v) = changes.phone {
+        let phone = parse_phone(Some(&v))?.map(Phone::into_inner);
+        if phone != old_phone {
+            // A new number has to be proven again.
+            active.phone_verified = Set(false);
+        }
+        active.phone = Set(phone);
+    }
+    if let Some(date) = changes.date_of_birth {
+        let today = clock::now().date_naive();
+        if date > today || date < today - chrono::Days::new(365 * 130) {
+            return Err(AppError::bad_input(
+                "dateOfBirth",
+                "Enter a real date of birth.",
+            ));
+        }
+        active.date_of_birth = Set(Some(date));
+    }
+    if let Some(v) = changes.address {
+        active.address = Set(input::optional("address", Some(&v), 300)?);
+    }
+    if let Some(v) = changes.zip_code {
+        active.zip_code = Set(input::optional("zipCode", Some(&v), 20)?);
+    }
+    if let Some(v) = changes.bio {
+        active.bio = Set(input::optional("bio", Some(&v), 2000)?);
+    }
+    active.updated_at = Set(clock::now());
+    Ok(active.update(&state.db).await?)
+}
+
+/// Replaces the viewer's picture (JPEG, PNG or WebP by content); the old file is removed.
+pub async fn upload_avatar(
+    state: &AppState,
+    viewer: &Viewer,
+    file: crate::media::Incoming,
+) -> AppResult<user::Model> {
+    let identity = viewer.identity()?;
+    let user = get_user(&state.db, identity.user_id).await?;
+    let stored = state.media.store_image("file", "avatars", &file).await?;
+    let old = user.avatar_path.clone();
+    let mut active = user.into_active_model();
+    active.avatar_path = Set(Some(stored.path.clone()));
+    active.updated_at = Set(clock::now());
+    match active.update(&state.db).await {
+        Ok(user) => {
+            if let Some(old) = old {
+                state.media.remove(&old).await;
+            }
+            Ok(user)
+        }
+        Err(err) => {
+            state.media.remove(&stored.path).await;
+            Err(err.into())
+        }
+    }
+}

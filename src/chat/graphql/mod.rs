@@ -1,0 +1,38 @@
+//! The GraphQL face of chat: rooms, messages, the room and user event streams, and typing.
+
+use std::sync::Arc;
+
+use async_graphql::{
+    Context, Enum, InputObject, Object, Result, SimpleObject, Subscription, Union, Upload, ID,
+};
+use chrono::{DateTime, Utc};
+use futures_util::{Stream, StreamExt};
+use uuid::Uuid;
+
+use sea_orm::sea_query::Expr;
+
+use super::entity::{member, message, room, ChatRoomKind, MessageKind};
+use super::service::{self, NewGroup, OpenSupport, RoomUpdate, SubjectType};
+use crate::accounts::graphql::User;
+use crate::auth::viewer::Identity;
+use crate::error::AppError;
+use crate::events::{Delivery, Event, Topic};
+use crate::graphql::pagination::{self, Page};
+use crate::graphql::{loaders, parse_id, parse_optional_id, state, to_id, viewer};
+use crate::notifications::graphql::{missed, Notification};
+use crate::paging::{self, KeyKind, PageArgs, Slice, Sort};
+use crate::sales::graphql::Sale;
+use crate::units::graphql::Unit;
+use crate::workshop::graphql::ServiceRecord;
+
+mod events;
+mod inputs;
+mod objects;
+mod operations;
+mod subscriptions;
+
+pub use events::*;
+pub use inputs::*;
+pub use objects::*;
+pub use operations::*;
+pub use subscriptions::*;

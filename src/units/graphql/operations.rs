@@ -1,0 +1,243 @@
+//! The unit queries and mutations.
+
+use super::*;
+
+#[derive(Default)]
+pub struct UnitsQuery;
+
+#[Object]
+impl UnitsQuery {
+    /// One unit; null when it does not exist or the viewer may not see it.
+    async fn unit(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Unit>> {
+        let id = parse_id("id", &id)?;
+        Ok(service::unit(state(ctx)?, viewer(ctx)?, id)
+            .await?
+            .map(Unit::new))
+    }
+
+    /// Units the viewer sees (staff: all; customers: their own and listed ones; anyone: listed
+    /// ones), filtered and ordered (newest first by default). `first`/`last` at most 100.
+    #[allow(clippy::too_many_arguments)]
+    async fn units(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<UnitFilter>,
+        order_by: Option<UnitOrder>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Page<InPlace<Unit>>> {
+        let f = filter.unwrap_or_default();
+        let filter = service::UnitFilter {
+            search: f.search,
+            make: f.make,
+            model: f.model,
+            year_min: f.year_min,
+            year_max: f.year_max,
+            price_min: f.price_min,
+            price_max: f.price_max,
+            mileage_max: f.mileage_max,
+            fuel_types: f.fuel_types,
+            body_types: f.body_types,
+            transmissions: f.transmissions,
+            statuses: f.statuses,
+            is_listed: f.is_listed,
+            owner_id: parse_optional_id("ownerId", f.owner_id.as_ref())?,
+        };
+        let order = order_by.map_or((Field::CreatedAt, true), |o| {
+            let field = match o.field {
+                UnitOrderField::CreatedAt => Field::CreatedAt,
+                UnitOrderField::Price => Field::Price,
+                UnitOrderField::Year => Field::Year,
+                UnitOrderField::Mileage => Field::Mileage,
+            };
+            (field, o.direction.descending())
+        });
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        let (slice, total) = service::list_units(
+            state(ctx)?,
+            viewer(ctx)?,
+            &filter,
+            order,
+            &args,
+            pagination::wants_total(ctx),
+            page_reads(ctx),
+        )
+        .await?;
+        Ok(pagination::connection(slice, total, |row| {
+            InPlace(Unit::of_page(row))
+        }))
+    }
+}
+
+/// The fields of `Unit` that need no more than its card (relations load what they need).
+pub(super) const ON_THE_CARD: [&str; 14] = [
+    "__typename",
+    "id",
+    "vin",
+    "make",
+    "model",
+    "year",
+    "mileage",
+    "status",
+    "isListed",
+    "listPrice",
+    "createdAt",
+    "photos",
+    "serviceRecords",
+    "sale",
+];
+
+/// What a units page reads for the fields selected on its units (`edges.node` and `nodes`):
+/// whole rows unless the cards answer every field, and the owner's card and the primary photo
+/// in the same statement when either is selected (the photo's details when asked for).
+pub(super) fn page_reads(ctx: &Context<'_>) -> PageReads {
+    let mut reads = PageReads::default();
+    let page = ctx.field();
+    let units = page.selection_set().flat_map(|f| match f.name() {
+        "edges" => f.selection_set().filter(|e| e.name() == "node").collect(),
+        "nodes" => vec![f],
+        _ => Vec::new(),
+    });
+    for unit in units {
+        for field in unit.selection_set() {
+            match field.name() {
+                "owner" => reads.owner_and_photo = true,
+                "primaryPhoto" => {
+                    reads.owner_and_photo = true;
+                    reads.photo_details |= field
+                        .selection_set()
+                        .any(|f| !PHOTO_IMAGE_FIELDS.contains(&f.name()));
+                }
+                name => reads.whole_rows |= !ON_THE_CARD.contains(&name),
+            }
+        }
+    }
+    reads
+}
+
+pub(super) fn details_of_create(i: &CreateUnitInput) -> UnitDetails {
+    UnitDetails {
+        make: Some(i.make.clone()),
+        model: Some(i.model.clone()),
+        trim: i.trim.clone(),
+        year: Some(i.year),
+        mileage: Some(i.mileage),
+        fuel_type: i.fuel_type,
+        body_type: i.body_type,
+        transmission: i.transmission,
+        color: i.color.clone(),
+        license_plate: i.license_plate.clone(),
+        location: i.location.clone(),
+        purchase_date: i.purchase_date,
+        is_listed: i.is_listed,
+        list_price: i.list_price,
+        notes: i.notes.clone(),
+    }
+}
+
+#[derive(Default)]
+pub struct UnitsMutation;
+
+#[Object]
+impl UnitsMutation {
+    /// Adds a unit: customers add their own (never listed); staff add stock or a customer's unit.
+    async fn create_unit(&self, ctx: &Context<'_>, input: CreateUnitInput) -> Result<Unit> {
+        let new = NewUnit {
+            vin: input.vin.clone(),
+            details: details_of_create(&input),
+            owner_id: parse_optional_id("ownerId", input.owner_id.as_ref())?,
+        };
+        Ok(Unit::new(
+            service::create_unit(state(ctx)?, viewer(ctx)?, new).await?,
+        ))
+    }
+
+    /// Changes a unit (its owner or staff).
+    async fn update_unit(&self, ctx: &Context<'_>, id: ID, input: UpdateUnitInput) -> Result<Unit> {
+        let id = parse_id("id", &id)?;
+        let changes = UnitChanges {
+            details: UnitDetails {
+                make: input.make,
+                model: input.model,
+                trim: input.trim,
+                year: input.year,
+                mileage: input.mileage,
+                fuel_type: input.fuel_type,
+                body_type: input.body_type,
+                transmission: input.transmission,
+                color: input.color,
+                license_plate: input.license_plate,
+                location: input.location,
+                purchase_date: input.purchase_date,
+                is_listed: input.is_listed,
+                list_price: input.list_price,
+                notes: input.notes,
+            },
+            status: input.status,
+        };
+        Ok(Unit::new(
+            service::update_unit(state(ctx)?, viewer(ctx)?, id, changes).await?,
+        ))
+    }
+
+    /// Deletes a unit with no sale and no service in progress (its owner or staff).
+    async fn delete_unit(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let id = parse_id("id", &id)?;
+        Ok(service::delete_unit(state(ctx)?, viewer(ctx)?, id).await?)
+    }
+
+    /// Adds a photo (JPEG, PNG or WebP by content; at most `UPLOAD_MAX_FILE_BYTES`, 25 MiB by default; 30 per unit) after the others.
+    async fn add_unit_photo(
+        &self,
+        ctx: &Context<'_>,
+        unit_id: ID,
+        file: Upload,
+        alt_text: Option<String>,
+    ) -> Result<UnitPhoto> {
+        let unit_id = parse_id("unitId", &unit_id)?;
+        let file = read_upload(ctx, &file).await?;
+        let (unit, photo) =
+            service::add_photo(state(ctx)?, viewer(ctx)?, unit_id, file, alt_text).await?;
+        Ok(UnitPhoto::new(photo.into(), unit.id, unit.is_listed))
+    }
+
+    /// Makes a photo the unit's primary one.
+    async fn set_primary_unit_photo(&self, ctx: &Context<'_>, photo_id: ID) -> Result<Unit> {
+        let photo_id = parse_id("photoId", &photo_id)?;
+        Ok(Unit::new(
+            service::set_primary_photo(state(ctx)?, viewer(ctx)?, photo_id).await?,
+        ))
+    }
+
+    /// Puts the unit's photos in this order (every photo exactly once).
+    async fn reorder_unit_photos(
+        &self,
+        ctx: &Context<'_>,
+        unit_id: ID,
+        photo_ids: Vec<ID>,
+    ) -> Result<Unit> {
+        let unit_id = parse_id("unitId", &unit_id)?;
+        let photo_ids = photo_ids
+            .iter()
+            .map(|id| parse_id("photoIds", id))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Unit::new(
+            service::reorder_photos(state(ctx)?, viewer(ctx)?, unit_id, photo_ids).await?,
+        ))
+    }
+
+    /// Deletes a photo; if it was primary, the next one in order becomes primary.
+    async fn delete_unit_photo(&self, ctx: &Context<'_>, photo_id: ID) -> Result<Unit> {
+        let photo_id = parse_id("photoId", &photo_id)?;
+        Ok(Unit::new(
+            service::delete_photo(state(ctx)?, viewer(ctx)?, photo_id).await?,
+        ))
+    }
+}

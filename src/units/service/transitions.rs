@@ -1,0 +1,112 @@
+//! Transitions other domains drive, inside their transactions.
+
+use super::*;
+
+/// Takes the unit's write lock for the rest of the transaction (a no-op UPDATE: a row lock on
+/// PostgreSQL, the write lock on SQLite, taken first so SQLite never has to upgrade a read lock),
+/// then reads it. `NOT_FOUND` when it is gone.
+pub async fn lock_unit(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<unit::Model> {
+    unit::Entity::update_many()
+        .col_expr(unit::Column::Id, Expr::col(unit::Column::Id))
+        .filter(unit::Column::Id.eq(id))
+        .exec(txn)
+        .await?;
+    unit::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("Unit"))
+}
+
+pub(super) fn status_name(s: UnitStatus) -> &'static str {
+    match s {
+        UnitStatus::Active => "ACTIVE",
+        UnitStatus::InService => "IN_SERVICE",
+        UnitStatus::Sold => "SOLD",
+        UnitStatus::Inactive => "INACTIVE",
+    }
+}
+
+/// Moves the unit to `to` if its status is one of `from`, in one conditional statement (so of
+/// two moves at the same instant only one applies); `unlist` also takes it off sale. Returns
+/// whether it moved.
+pub(super) async fn move_status(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+    from: &[UnitStatus],
+    to: UnitStatus,
+    unlist: bool,
+) -> AppResult<bool> {
+    let mut update = unit::Entity::update_many()
+        .col_expr(unit::Column::Status, Expr::val(to))
+        .col_expr(unit::Column::UpdatedAt, Expr::val(clock::now()));
+    if unlist {
+        update = update.col_expr(unit::Column::IsListed, Expr::val(false));
+    }
+    let result = update
+        .filter(unit::Column::Id.eq(id))
+        .filter(unit::Column::Status.is_in(from.iter().copied()))
+        .exec(txn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// A sale is being recorded: ACTIVE → SOLD and unlisted; of two sales at the same instant
+/// exactly one gets the unit.
+pub async fn mark_sold(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
+    if move_status(txn, id, &[UnitStatus::Active], UnitStatus::Sold, true).await? {
+        return Ok(());
+    }
+    let unit = unit::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("Unit"))?;
+    Err(AppError::conflict_on(
+        "unitId",
+        match unit.status {
+            UnitStatus::Sold => "This unit is already sold.".to_string(),
+            other => format!("A unit that is {} cannot be sold.", status_name(other)),
+        },
+    ))
+}
+
+/// A sale was deleted: SOLD → ACTIVE.
+pub async fn unmark_sold(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
+    move_status(txn, id, &[UnitStatus::Sold], UnitStatus::Active, false).await?;
+    Ok(())
+}
+
+/// Service work started: ACTIVE (or already IN_SERVICE) → IN_SERVICE; a sold or inactive unit
+/// cannot be worked on.
+pub async fn enter_service(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
+    let from = [UnitStatus::Active, UnitStatus::InService];
+    if move_status(txn, id, &from, UnitStatus::InService, false).await? {
+        return Ok(());
+    }
+    Err(AppError::conflict(
+        "Work cannot start on a unit that is sold or inactive.",
+    ))
+}
+
+/// No service is in progress any more: IN_SERVICE → ACTIVE.
+pub async fn leave_service(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
+    move_status(txn, id, &[UnitStatus::InService], UnitStatus::Active, false).await?;
+    Ok(())
+}
+
+/// `SELECT id FROM units WHERE owner_id = …`: for other domains' "of the viewer's units" filters.
+pub fn ids_owned_by(owner: Uuid) -> sea_orm::sea_query::SelectStatement {
+    sea_orm::sea_query::Query::select()
+        .column(unit::Column::Id)
+        .from(unit::Entity)
+        .and_where(unit::Column::OwnerId.eq(owner))
+        .to_owned()
+}
+
+/// Units by id, for DataLoaders (visibility is the caller's: a related unit is seen through the
+/// record or sale that names it).
+pub async fn units_by_id(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec<unit::Model>> {
+    Ok(unit::Entity::find()
+        .filter(unit::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}

@@ -1,0 +1,92 @@
+//! Who sees what: units, their history and their sales.
+
+use super::*;
+
+/// What part of the inventory a viewer sees: staff everything, a customer their own units and
+/// listed ones, anyone else the listed ones (the public showroom).
+pub(super) enum Audience {
+    Staff,
+    Customer(Uuid),
+    Public,
+}
+
+pub(super) fn audience(viewer: &Viewer) -> AppResult<Audience> {
+    Ok(match viewer {
+        Viewer::Anonymous => Audience::Public,
+        Viewer::Invalid(err) => return Err(err.clone()),
+        Viewer::User(identity) if identity.is_staff() => Audience::Staff,
+        Viewer::User(identity) => Audience::Customer(identity.user_id),
+    })
+}
+
+pub(super) fn may_see(audience: &Audience, unit: &unit::Model) -> bool {
+    match audience {
+        Audience::Staff => true,
+        Audience::Customer(me) => unit.is_listed || unit.owner_id == Some(*me),
+        Audience::Public => unit.is_listed,
+    }
+}
+
+/// Staff, or the unit's owner.
+pub fn may_manage(identity: &Identity, unit: &unit::Model) -> bool {
+    identity.is_staff() || unit.owner_id == Some(identity.user_id)
+}
+
+/// The unit, when the viewer may see it; `NOT_FOUND` otherwise (no existence leak).
+pub async fn visible_unit(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+) -> AppResult<unit::Model> {
+    let audience = audience(viewer)?;
+    // `all` on the primary key, not `one`: see `paging::fetch` on SQLite and `LIMIT ?`.
+    unit::Entity::find_by_id(id)
+        .all(db)
+        .await?
+        .into_iter()
+        .next()
+        .filter(|u| may_see(&audience, u))
+        .ok_or_else(|| AppError::not_found("Unit"))
+}
+
+/// The unit, when the viewer may change it: `NOT_FOUND` when they cannot see it, `FORBIDDEN` when
+/// they see it but it is not theirs.
+pub async fn managed_unit(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+) -> AppResult<(Identity, unit::Model)> {
+    let identity = viewer.identity()?.clone();
+    let unit = visible_unit(db, viewer, id).await?;
+    if !may_manage(&identity, &unit) {
+        return Err(AppError::forbidden(
+            "Only the owner or staff may change this unit.",
+        ));
+    }
+    Ok((identity, unit))
+}
+
+/// `managed_unit` for a unit an input names (`unitId`): one the viewer cannot see is
+/// `BAD_USER_INPUT` on that field.
+pub async fn managed_unit_named_in(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    field: &str,
+    id: Uuid,
+) -> AppResult<(Identity, unit::Model)> {
+    managed_unit(db, viewer, id).await.map_err(|err| match err {
+        AppError::NotFound(message) => AppError::BadInput {
+            field: field.into(),
+            message,
+        },
+        other => other,
+    })
+}
+
+pub async fn unit(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Option<unit::Model>> {
+    match visible_unit(&state.db, viewer, id).await {
+        Ok(unit) => Ok(Some(unit)),
+        Err(AppError::NotFound(_)) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
