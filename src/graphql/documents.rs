@@ -11,7 +11,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationDefinition, OperationType,
+};
 use async_graphql::Request;
 
 /// Documents longer than this are parsed every time and not kept.
@@ -78,7 +80,7 @@ impl Documents {
                 key: None,
             };
         };
-        let kind = operation_type(&document, request.operation_name.as_deref());
+        let kind = find_operation(&document, request.operation_name.as_deref()).map(|op| op.ty);
         request.set_parsed_query(ExecutableDocument::clone(&document));
         Prepared {
             kind,
@@ -145,13 +147,16 @@ fn pass_key(request: &Request) -> Option<String> {
     Some(format!("{name}\n{variables}"))
 }
 
-/// The type of the operation a request names (or of the only one in the document).
-fn operation_type(document: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
+/// The operation a request names (or the only one in the document).
+pub fn find_operation<'a>(
+    document: &'a ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'a OperationDefinition> {
     match (&document.operations, name) {
-        (DocumentOperations::Single(op), _) => Some(op.node.ty),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+        (DocumentOperations::Single(op), _) => Some(&op.node),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| &op.node),
         (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
-            ops.values().next().map(|op| op.node.ty)
+            ops.values().next().map(|op| &op.node)
         }
         (DocumentOperations::Multiple(_), None) => None,
     }

@@ -23,13 +23,14 @@
 use std::collections::HashMap;
 
 use async_graphql::parser::types::{
-    BaseType, DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
-    Type, TypeKind, TypeSystemDefinition,
+    BaseType, ExecutableDocument, OperationDefinition, Selection, SelectionSet, Type, TypeKind,
+    TypeSystemDefinition,
 };
 use async_graphql::{Name, Pos, ServerError, Variables};
 use async_graphql_value::{ConstValue, Value};
 
 use super::coerce::{InputTypes, Misfit};
+use super::documents::find_operation;
 use crate::error::AppError;
 use crate::paging::DEFAULT_PAGE;
 
@@ -278,20 +279,6 @@ fn named_type(ty: &Type) -> &Name {
     match &ty.base {
         BaseType::Named(name) => name,
         BaseType::List(inner) => named_type(inner),
-    }
-}
-
-fn find_operation<'a>(
-    document: &'a ExecutableDocument,
-    name: Option<&str>,
-) -> Option<&'a OperationDefinition> {
-    match (&document.operations, name) {
-        (DocumentOperations::Single(op), _) => Some(&op.node),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| &op.node),
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
-            ops.values().next().map(|op| &op.node)
-        }
-        (DocumentOperations::Multiple(_), None) => None,
     }
 }
 
