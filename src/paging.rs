@@ -189,6 +189,18 @@ pub struct Slice<M> {
     pub has_next: bool,
 }
 
+impl<M> Slice<M> {
+    /// The same page with each row turned into something else (cursors kept).
+    pub fn map<N>(self, f: impl FnMut(M) -> N) -> Slice<N> {
+        let mut f = f;
+        Slice {
+            rows: self.rows.into_iter().map(|(m, c)| (f(m), c)).collect(),
+            has_previous: self.has_previous,
+            has_next: self.has_next,
+        }
+    }
+}
+
 impl Sort {
     pub fn new(
         name: impl Into<String>,

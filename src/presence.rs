@@ -8,7 +8,8 @@
 //! (`PRESENCE_LEASE_SECONDS`) and removes them when the last socket closes. An instance that dies
 //! stops renewing, so its users go offline within the lease instead of staying online forever.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -25,7 +26,23 @@ pub struct Presence {
     instance: Uuid,
     /// How long this instance's claim that a user is connected lasts without renewal.
     lease: Duration,
+    /// Redis commands sent (tests use it to catch a round trip per user).
+    commands: Arc<AtomicU64>,
 }
+
+/// Which of the users (KEYS) have a live claim (score from ARGV[1] on) of an instance other than
+/// ARGV[2]: one command for a whole page of users.
+const ONLINE_AMONG: &str = r"
+local online = {}
+for i, key in ipairs(KEYS) do
+  local found = 0
+  for _, instance in ipairs(redis.call('ZRANGEBYSCORE', key, ARGV[1], '+inf')) do
+    if instance ~= ARGV[2] then found = 1 break end
+  end
+  online[i] = found
+end
+return online
+";
 
 fn key(user: Uuid) -> String {
     format!("autohub:presence:{user}")
@@ -42,6 +59,7 @@ impl Presence {
             redis: None,
             instance: Uuid::now_v7(),
             lease: Duration::from_secs(30),
+            commands: Arc::default(),
         }
     }
 
@@ -87,6 +105,8 @@ impl Presence {
         let mut redis = self.redis.clone()?;
         let mut last = None;
         for _ in 0..2 {
+            self.commands
+                .fetch_add(command.cmd_iter().count() as u64, Ordering::Relaxed);
             match command.query_async(&mut redis).await {
                 Ok(value) => return Some(value),
                 Err(err) => last = Some(err),
@@ -114,12 +134,60 @@ impl Presence {
         let _: Option<()> = self.query(&claim, "take a claim").await;
     }
 
-    /// Is the user online on any instance (on this one without Redis)?
-    pub async fn is_online(&self, user: Uuid) -> bool {
-        if self.lock().contains_key(&user) {
-            return true;
+    /// Which of these users are online on any instance: those connected here, and (with Redis) the
+    /// others in one command whatever their number.
+    pub async fn online_among(&self, users: &[Uuid]) -> HashSet<Uuid> {
+        let mut online: HashSet<Uuid> = {
+            let local = self.lock();
+            users
+                .iter()
+                .copied()
+                .filter(|u| local.contains_key(u))
+                .collect()
+        };
+        let rest: Vec<Uuid> = users
+            .iter()
+            .copied()
+            .filter(|u| !online.contains(u))
+            .collect();
+        let Some(redis) = &self.redis else {
+            return online;
+        };
+        if rest.is_empty() {
+            return online;
         }
-        self.elsewhere(user).await
+        let script = redis::Script::new(ONLINE_AMONG);
+        let mut invocation = script.prepare_invoke();
+        for user in &rest {
+            invocation.key(key(*user));
+        }
+        invocation.arg(now_ms()).arg(self.instance.to_string());
+        let mut last = None;
+        for _ in 0..2 {
+            self.commands.fetch_add(1, Ordering::Relaxed);
+            let mut redis = redis.clone();
+            match invocation.invoke_async::<Vec<i64>>(&mut redis).await {
+                Ok(flags) => {
+                    online.extend(
+                        rest.iter()
+                            .zip(flags)
+                            .filter(|(_, flag)| *flag == 1)
+                            .map(|(user, _)| *user),
+                    );
+                    return online;
+                }
+                Err(err) => last = Some(err),
+            }
+        }
+        if let Some(err) = last {
+            tracing::warn!(%err, "presence: Redis did not answer who is online");
+        }
+        online
+    }
+
+    /// Redis commands this process has sent for presence.
+    pub fn redis_commands(&self) -> u64 {
+        self.commands.load(Ordering::Relaxed)
     }
 
     /// Claims of other instances that have not lapsed.

@@ -235,10 +235,9 @@ async fn authenticate(
     };
     // DataLoaders here live as long as the socket: they batch, never cache, and are made on first
     // use.
-    data.insert(crate::graphql::loaders::LazyLoaders::new(
-        app.db.clone(),
-        app.config.dataloader_delay,
-        Some(identity.user_id),
+    data.insert(crate::graphql::loaders::Loaders::new(
+        app.clone(),
+        viewer.clone(),
     ));
     data.insert(viewer);
     data.insert(client);

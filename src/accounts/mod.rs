@@ -4,6 +4,7 @@
 
 pub mod entity;
 pub mod graphql;
+pub mod loaders;
 pub mod service;
 pub mod types;
 

@@ -3,5 +3,6 @@
 
 pub mod entity;
 pub mod graphql;
+pub mod loaders;
 pub mod service;
 pub mod typing;

@@ -32,14 +32,7 @@ pub fn client<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a ClientInfo> {
     ctx.data::<ClientInfo>()
 }
 
-/// The request's DataLoaders; on a WebSocket, the connection's, made when first needed (most
-/// sockets never resolve a relation, and there are thousands of them).
-pub fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a loaders::Loaders> {
-    match ctx.data_opt::<loaders::Loaders>() {
-        Some(loaders) => Ok(loaders),
-        None => Ok(ctx.data::<loaders::LazyLoaders>()?.get()),
-    }
-}
+pub use loaders::loader;
 
 /// An `ID` argument as a UUID; anything else is `BAD_USER_INPUT` naming the argument.
 pub fn parse_id(field: &str, id: &ID) -> Result<Uuid, AppError> {

@@ -304,11 +304,7 @@ async fn execute(
         request
             .data(viewer.clone())
             .data(client.clone())
-            .data(Loaders::new(
-                state.app.db.clone(),
-                state.app.config.dataloader_delay,
-                viewer.user_id(),
-            ))
+            .data(Loaders::new(state.app.clone(), viewer.clone()))
     };
     let response = match batch {
         BatchRequest::Single(request) => match run(state, prepare(request), by_get).await {

@@ -6,15 +6,13 @@ use chrono::{DateTime, Utc};
 use super::entity::{referral, ReferralStatus};
 use super::service::{self, ReferralInfo as Info};
 use crate::accounts::graphql::User;
-use crate::error::AppError;
-use crate::graphql::{loaders, state, to_id, viewer};
+use crate::graphql::{state, to_id, viewer};
 
 pub struct Referral(referral::Model);
 
 impl Referral {
     async fn load_user(&self, ctx: &Context<'_>, id: uuid::Uuid) -> Result<User> {
-        let user = loaders(ctx)?.users.load_one(id).await?;
-        Ok(User::new(user.ok_or_else(|| AppError::not_found("User"))?))
+        User::by_id(ctx, id).await
     }
 }
 

@@ -5,24 +5,28 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use super::entity::{sale, PaymentMethod};
+use super::loaders::{SaleId, Salespeople, SoldUnits};
 use super::service::{self, NewSale, Period as ServicePeriod, SaleDetails, SaleFilter as Filter};
 use crate::accounts::graphql::User;
+use crate::accounts::loaders::{Direct, Lane, UserId, Users};
 use crate::error::AppError;
-use crate::graphql::loaders::UserLoader;
 use crate::graphql::pagination::{self, Page};
-use crate::graphql::{loaders, parse_id, parse_optional_id, state, to_id, viewer};
+use crate::graphql::{loader, parse_id, parse_optional_id, state, to_id, viewer};
 use crate::money;
 use crate::paging::PageArgs;
 use crate::units::graphql::Unit;
-use async_graphql::dataloader::DataLoader;
+use crate::units::loaders::UnitId;
 
 pub struct Sale(pub sale::Model);
 
-async fn user_of(loader: &DataLoader<UserLoader>, id: Option<uuid::Uuid>) -> Result<Option<User>> {
+async fn user_of<L: Lane>(ctx: &Context<'_>, id: Option<uuid::Uuid>) -> Result<Option<User>> {
     let Some(id) = id else {
         return Ok(None);
     };
-    Ok(loader.load_one(id).await?.map(User::new))
+    Ok(loader::<Users<L>>(ctx)?
+        .load_one(UserId(id))
+        .await?
+        .map(User::from))
 }
 
 /// A recorded sale of a unit: a dealership sale by staff, or a customer's private sale.
@@ -34,9 +38,8 @@ impl Sale {
     }
     /// The unit sold.
     async fn unit(&self, ctx: &Context<'_>) -> Result<Unit> {
-        loaders(ctx)?
-            .units
-            .load_one(self.0.unit_id)
+        loader::<SoldUnits>(ctx)?
+            .load_one((SaleId(self.0.id), UnitId(self.0.unit_id)))
             .await?
             .map(Unit::new)
             .ok_or_else(|| AppError::not_found("Unit").into())
@@ -63,7 +66,7 @@ impl Sale {
     }
     /// The buyer's account, when they have one.
     async fn buyer(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        user_of(&loaders(ctx)?.users, self.0.buyer_id).await
+        user_of::<Direct>(ctx, self.0.buyer_id).await
     }
     /// How the buyer paid.
     async fn payment_method(&self) -> PaymentMethod {
@@ -75,7 +78,7 @@ impl Sale {
     }
     /// The staff member credited with the sale; null for a private sale.
     async fn salesperson(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        user_of(&loaders(ctx)?.salespeople, self.0.salesperson_id).await
+        user_of::<Salespeople>(ctx, self.0.salesperson_id).await
     }
     /// Commission rate kept from the time of the sale (0.02 = 2%); null for a private sale.
     async fn commission_rate(&self) -> Option<Decimal> {
@@ -89,7 +92,7 @@ impl Sale {
     }
     /// Who recorded it.
     async fn created_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        user_of(&loaders(ctx)?.users, Some(self.0.created_by)).await
+        user_of::<Direct>(ctx, Some(self.0.created_by)).await
     }
     /// When it was recorded.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -309,7 +312,7 @@ impl SalesQuery {
         let user_id = parse_id("userId", &user_id)?;
         let m = service::staff_metrics(state(ctx)?, viewer(ctx)?, user_id, from, to).await?;
         Ok(StaffMetrics {
-            user: User::new(m.user),
+            user: User::from(m.user),
             sales_count: int(m.sales_count),
             revenue: money::decimal(m.revenue_cents),
             commission_total: money::decimal(m.commission_cents),

@@ -8,13 +8,12 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, Select, TransactionTrait,
+    QueryFilter, QuerySelect, QueryTrait, Select, TransactionTrait,
 };
 use uuid::Uuid;
 
 use super::entity::{sale, PaymentMethod};
-use crate::accounts::entity::user;
-use crate::accounts::service as accounts;
+use crate::accounts::service::{self as accounts, Person};
 use crate::accounts::types::{Email, Phone};
 use crate::accounts::Role;
 use crate::app::AppState;
@@ -52,13 +51,6 @@ fn may_see(identity: &Identity, sale: &sale::Model, unit_owner: Option<Uuid>) ->
     identity.is_staff()
         || sale.buyer_id == Some(identity.user_id)
         || unit_owner == Some(identity.user_id)
-}
-
-/// Whether the viewer may see the sale of a unit owned by `unit_owner` (through `Unit.sale`).
-pub fn may_see_unit_sale(viewer: &Viewer, sale: &sale::Model, unit_owner: Option<Uuid>) -> bool {
-    viewer
-        .identity()
-        .is_ok_and(|i| may_see(i, sale, unit_owner))
 }
 
 async fn visible_sale(
@@ -143,15 +135,62 @@ pub async fn list_sales(
         .await
 }
 
-/// The sales of these units (for the DataLoader behind `Unit.sale`).
-pub async fn sales_of_units(
+/// The sales the viewer sees (staff: all; customers: their purchases and their units' sales;
+/// anyone else: none), as a query to narrow further; `None` when the viewer sees none.
+fn visible_sales(viewer: &Viewer) -> AppResult<Option<Select<sale::Entity>>> {
+    let identity = match viewer {
+        Viewer::Anonymous => return Ok(None),
+        _ => viewer.identity()?,
+    };
+    Ok(Some(filtered(identity, &SaleFilter::default())))
+}
+
+/// The sales with these ids that the viewer sees (for the sales loader).
+pub async fn visible_sales_by_id(
     db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    ids: &[Uuid],
+) -> AppResult<Vec<sale::Model>> {
+    let Some(sales) = visible_sales(viewer)? else {
+        return Ok(Vec::new());
+    };
+    Ok(sales
+        .filter(sale::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
+/// The sales of these units that the viewer sees (for the loader behind `Unit.sale`).
+pub async fn visible_sales_of_units(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
     unit_ids: &[Uuid],
 ) -> AppResult<Vec<sale::Model>> {
-    Ok(sale::Entity::find()
+    let Some(sales) = visible_sales(viewer)? else {
+        return Ok(Vec::new());
+    };
+    Ok(sales
         .filter(sale::Column::UnitId.is_in(unit_ids.iter().copied()))
         .all(db)
         .await?)
+}
+
+/// The units of those of these sales the viewer sees: a sale shows its unit to whoever sees the
+/// sale (its buyer, after the unit left the showroom). One statement.
+pub async fn units_of_visible_sales(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    sale_ids: &[Uuid],
+) -> AppResult<Vec<unit::Model>> {
+    let Some(sales) = visible_sales(viewer)? else {
+        return Ok(Vec::new());
+    };
+    let unit_ids = sales
+        .filter(sale::Column::Id.is_in(sale_ids.iter().copied()))
+        .select_only()
+        .column(sale::Column::UnitId)
+        .into_query();
+    units::units_selected_by(db, unit_ids).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -483,32 +522,54 @@ pub async fn sales_summary(
         );
         start = next_period(period, s);
     }
-    let sales = sale::Entity::find()
-        .filter(sale::Column::SoldOn.gte(from))
-        .filter(sale::Column::SoldOn.lte(to))
-        .all(&state.db)
-        .await?;
+    // Added up by the database, one row per day with sales; days fall into periods here.
+    let days: Vec<(i64, i64, i64, NaiveDate)> = totals(
+        sale::Entity::find()
+            .filter(sale::Column::SoldOn.gte(from))
+            .filter(sale::Column::SoldOn.lte(to)),
+    )
+    .column(sale::Column::SoldOn)
+    .group_by(sale::Column::SoldOn)
+    .into_tuple()
+    .all(&state.db)
+    .await?;
     let mut summary = Summary {
         count: 0,
         revenue_cents: 0,
         commission_cents: 0,
         buckets: Vec::new(),
     };
-    for sale in &sales {
-        summary.count += 1;
-        summary.revenue_cents += sale.price_cents;
-        summary.commission_cents += sale.commission_cents.unwrap_or(0);
-        if let Some(b) = buckets.get_mut(&period_start(period, sale.sold_on)) {
-            b.count += 1;
-            b.revenue_cents += sale.price_cents;
+    for (count, revenue, commission, day) in days {
+        summary.count += count;
+        summary.revenue_cents += revenue;
+        summary.commission_cents += commission;
+        if let Some(b) = buckets.get_mut(&period_start(period, day)) {
+            b.count += count;
+            b.revenue_cents += revenue;
         }
     }
     summary.buckets = buckets.into_values().collect();
     Ok(summary)
 }
 
+/// The count, revenue and commission of the query's sales, summed by the database (as BIGINT:
+/// PostgreSQL's SUM of a BIGINT is NUMERIC). Other columns (a GROUP BY key) come after.
+fn totals(query: Select<sale::Entity>) -> Select<sale::Entity> {
+    let sum = |c: sale::Column| {
+        Expr::cust(format!(
+            "CAST(COALESCE(SUM({}), 0) AS BIGINT)",
+            sea_orm::IdenStatic::as_str(&c)
+        ))
+    };
+    query
+        .select_only()
+        .column_as(Expr::col(sale::Column::Id).count(), "count")
+        .column_as(sum(sale::Column::PriceCents), "revenue")
+        .column_as(sum(sale::Column::CommissionCents), "commission")
+}
+
 pub struct StaffMetrics {
-    pub user: user::Model,
+    pub user: Person,
     pub sales_count: i64,
     pub revenue_cents: i64,
     pub commission_cents: i64,
@@ -534,23 +595,24 @@ pub async fn staff_metrics(
     let user = accounts::staff_member(&state.db, user_id)
         .await?
         .ok_or_else(|| AppError::not_found("Staff member"))?;
-    let sales = filtered(
-        identity,
-        &SaleFilter {
-            from,
-            to,
-            salesperson_id: Some(user_id),
-            unit_id: None,
-        },
-    )
-    .all(&state.db)
-    .await?;
+    let filter = SaleFilter {
+        from,
+        to,
+        salesperson_id: Some(user_id),
+        unit_id: None,
+    };
+    let (sales_count, revenue_cents, commission_cents): (i64, i64, i64) =
+        totals(filtered(identity, &filter))
+            .into_tuple()
+            .one(&state.db)
+            .await?
+            .unwrap_or_default();
     let services = workshop::completed_by(&state.db, user_id, from, to).await?;
     Ok(StaffMetrics {
-        user,
-        sales_count: sales.len() as i64,
-        revenue_cents: sales.iter().map(|s| s.price_cents).sum(),
-        commission_cents: sales.iter().filter_map(|s| s.commission_cents).sum(),
+        user: Person::seen_by(viewer, user),
+        sales_count,
+        revenue_cents,
+        commission_cents,
         services_completed: i64::try_from(services).unwrap_or(i64::MAX),
         bookings_handled: 0,
     })

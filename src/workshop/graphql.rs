@@ -5,14 +5,17 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use super::entity::{service_record, ServiceStatus};
+use super::loaders::Technicians;
 use super::service::{self, NewRecord, RecordDetails, RecordFilter};
 use crate::accounts::graphql::User;
+use crate::accounts::loaders::{UserId, Users};
 use crate::error::AppError;
 use crate::graphql::pagination::{self, Page};
-use crate::graphql::{loaders, parse_id, parse_optional_id, state, to_id, viewer};
+use crate::graphql::{loader, parse_id, parse_optional_id, state, to_id, viewer};
 use crate::money;
 use crate::paging::PageArgs;
 use crate::units::graphql::Unit;
+use crate::units::loaders::{UnitId, Units};
 
 pub struct ServiceRecord(pub service_record::Model);
 
@@ -25,9 +28,8 @@ impl ServiceRecord {
     }
     /// The unit worked on.
     async fn unit(&self, ctx: &Context<'_>) -> Result<Unit> {
-        loaders(ctx)?
-            .units
-            .load_one(self.0.unit_id)
+        loader::<Units>(ctx)?
+            .load_one(UnitId(self.0.unit_id))
             .await?
             .map(Unit::new)
             .ok_or_else(|| AppError::not_found("Unit").into())
@@ -65,7 +67,10 @@ impl ServiceRecord {
         let Some(id) = self.0.technician_id else {
             return Ok(None);
         };
-        Ok(loaders(ctx)?.technicians.load_one(id).await?.map(User::new))
+        Ok(loader::<Users<Technicians>>(ctx)?
+            .load_one(UserId(id))
+            .await?
+            .map(User::from))
     }
     /// Free notes.
     async fn notes(&self) -> Option<&str> {
@@ -73,11 +78,10 @@ impl ServiceRecord {
     }
     /// Who recorded it.
     async fn created_by(&self, ctx: &Context<'_>) -> Result<User> {
-        loaders(ctx)?
-            .users
-            .load_one(self.0.created_by)
+        loader::<Users>(ctx)?
+            .load_one(UserId(self.0.created_by))
             .await?
-            .map(User::new)
+            .map(User::from)
             .ok_or_else(|| AppError::not_found("User").into())
     }
     /// When it was recorded.

@@ -78,12 +78,6 @@ pub async fn record(
     }
 }
 
-/// Whether the viewer sees the service history of a unit owned by `unit_owner` (staff and its
-/// owner).
-pub fn may_see_history(viewer: &Viewer, unit_owner: Option<Uuid>) -> bool {
-    viewer.identity().is_ok_and(|i| may_see(i, unit_owner))
-}
-
 #[derive(Default, Clone)]
 pub struct RecordFilter {
     pub unit_id: Option<Uuid>,
@@ -141,12 +135,42 @@ pub async fn list_records(
         .await
 }
 
-/// Every record of these units, newest first (for the DataLoader behind `Unit.serviceRecords`).
-pub async fn records_of_units(
+/// The records the viewer sees (staff: all; customers: their units'; anyone else: none), as a
+/// query to narrow further; `None` when the viewer sees none.
+fn visible_records(viewer: &Viewer) -> AppResult<Option<Select<service_record::Entity>>> {
+    let identity = match viewer {
+        Viewer::Anonymous => return Ok(None),
+        _ => viewer.identity()?,
+    };
+    Ok(Some(filtered(identity, &RecordFilter::default())))
+}
+
+/// The records with these ids that the viewer sees (for the records loader).
+pub async fn visible_records_by_id(
     db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    ids: &[Uuid],
+) -> AppResult<Vec<service_record::Model>> {
+    let Some(records) = visible_records(viewer)? else {
+        return Ok(Vec::new());
+    };
+    Ok(records
+        .filter(service_record::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
+/// The records of these units that the viewer sees, newest first (for the loader behind
+/// `Unit.serviceRecords`).
+pub async fn visible_records_of_units(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
     unit_ids: &[Uuid],
 ) -> AppResult<Vec<service_record::Model>> {
-    Ok(service_record::Entity::find()
+    let Some(records) = visible_records(viewer)? else {
+        return Ok(Vec::new());
+    };
+    Ok(records
         .filter(service_record::Column::UnitId.is_in(unit_ids.iter().copied()))
         .order_by_desc(service_record::Column::CreatedAt)
         .order_by_desc(service_record::Column::Id)

@@ -7,14 +7,15 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use super::entity::{session, user, AccountStatus, MembershipTier, Role};
+use super::loaders::{Online, UserId, Users};
 use super::service::{
-    self, NewAccount, ProfileChanges, RegisterInput as NewCustomer, SignedIn, UserCard,
+    self, NewAccount, Person, ProfileChanges, RegisterInput as NewCustomer, SignedIn, UserCard,
 };
 use crate::app::AppState;
 use crate::error::AppError;
 use crate::graphql::in_place::{value, PlainFields};
 use crate::graphql::pagination::{self, Page};
-use crate::graphql::{client, loaders, parse_id, read_upload, state, to_id, viewer};
+use crate::graphql::{client, loader, parse_id, read_upload, state, to_id, viewer};
 use crate::paging::PageArgs;
 use crate::referrals::service::referral_link;
 

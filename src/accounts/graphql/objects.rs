@@ -2,60 +2,60 @@
 
 use super::*;
 
+/// A person as the viewer may see them (`Person`: the privacy rule was applied by the service or
+/// the loader that made it).
 pub struct User {
     row: Row,
-    /// Shown as to its owner whoever asks: the user a sign-up or sign-in just returned.
-    own: bool,
 }
 
 pub(super) enum Row {
-    Full(user::Model),
+    Full(Person),
     /// What a list shows of a person, read with the list; the rest of the row is loaded
     /// (batched with the list's other users) by the first field that needs it.
-    Card(UserCard, OnceCell<user::Model>),
+    Card(UserCard, OnceCell<Person>),
+}
+
+impl From<Person> for User {
+    fn from(person: Person) -> Self {
+        Self {
+            row: Row::Full(person),
+        }
+    }
 }
 
 impl User {
-    pub fn new(model: user::Model) -> Self {
-        Self {
-            row: Row::Full(model),
-            own: false,
-        }
-    }
-
-    /// The account the request just created or signed in to, shown to its owner.
-    pub fn own(model: user::Model) -> Self {
-        Self {
-            row: Row::Full(model),
-            own: true,
-        }
-    }
-
     /// A user of whom only the card was read.
     pub fn card(card: UserCard) -> Self {
         Self {
             row: Row::Card(card, OnceCell::new()),
-            own: false,
         }
+    }
+
+    /// A user by id, through the request's loader; `NOT_FOUND` when there is none.
+    pub async fn by_id(ctx: &Context<'_>, id: Uuid) -> Result<Self> {
+        let person = loader::<Users>(ctx)?.load_one(UserId(id)).await?;
+        Ok(Self::from(
+            person.ok_or_else(|| AppError::not_found("User"))?,
+        ))
     }
 
     pub(super) fn id(&self) -> Uuid {
         match &self.row {
-            Row::Full(m) => m.id,
+            Row::Full(p) => p.row().id,
             Row::Card(c, _) => c.id,
         }
     }
 
     pub(super) fn names(&self) -> (&str, &str) {
         match &self.row {
-            Row::Full(m) => (&m.first_name, &m.last_name),
+            Row::Full(p) => (&p.row().first_name, &p.row().last_name),
             Row::Card(c, _) => (&c.first_name, &c.last_name),
         }
     }
 
     pub(super) fn avatar_path(&self) -> Option<&str> {
         match &self.row {
-            Row::Full(m) => m.avatar_path.as_deref(),
+            Row::Full(p) => p.row().avatar_path.as_deref(),
             Row::Card(c, _) => c.avatar_path.as_deref(),
         }
     }
@@ -71,15 +71,14 @@ impl User {
             .map(|path| format!("{base}/media/{path}"))
     }
 
-    /// The whole row: at hand, or loaded once.
-    pub(super) async fn full(&self, ctx: &Context<'_>) -> Result<&user::Model> {
+    /// The person: at hand, or loaded once.
+    async fn person(&self, ctx: &Context<'_>) -> Result<&Person> {
         match &self.row {
-            Row::Full(m) => Ok(m),
+            Row::Full(p) => Ok(p),
             Row::Card(c, cell) => {
                 cell.get_or_try_init(|| async {
-                    loaders(ctx)?
-                        .users
-                        .load_one(c.id)
+                    loader::<Users>(ctx)?
+                        .load_one(UserId(c.id))
                         .await?
                         .ok_or_else(|| AppError::not_found("User").into())
                 })
@@ -88,20 +87,18 @@ impl User {
         }
     }
 
-    pub(super) fn may_see_private(&self, ctx: &Context<'_>) -> Result<bool> {
-        Ok(self.own || service::may_see_private(viewer(ctx)?, self.id()))
+    /// The whole row (its public fields).
+    pub(super) async fn full(&self, ctx: &Context<'_>) -> Result<&user::Model> {
+        Ok(self.person(ctx).await?.row())
     }
 
-    /// A private field's value: loaded only when the viewer may see it.
+    /// A private field's value; none when the viewer may not see it.
     pub(super) async fn private<'a, T>(
         &'a self,
         ctx: &Context<'_>,
         value: impl FnOnce(&'a user::Model) -> T,
     ) -> Result<Option<T>> {
-        if !self.may_see_private(ctx)? {
-            return Ok(None);
-        }
-        Ok(Some(value(self.full(ctx).await?)))
+        Ok(self.person(ctx).await?.private().map(value))
     }
 }
 
@@ -193,7 +190,8 @@ impl User {
     }
     /// True while the user has a live connection (a WebSocket) open, on any instance.
     async fn is_online(&self, ctx: &Context<'_>) -> Result<bool> {
-        Ok(state(ctx)?.presence.is_online(self.id()).await)
+        let online = loader::<Online>(ctx)?.load_one(UserId(self.id())).await?;
+        Ok(online.unwrap_or(false))
     }
     /// When the user was last connected.
     async fn last_seen_at(&self, ctx: &Context<'_>) -> Result<Option<DateTime<Utc>>> {
@@ -243,7 +241,7 @@ impl AuthPayload {
     }
     /// The signed-in user.
     async fn user(&self) -> User {
-        User::own(self.0.user.clone())
+        User::from(self.0.user.clone())
     }
 }
 

@@ -15,7 +15,7 @@ pub(super) async fn users_page(
         pagination::wants_total(ctx),
     )
     .await?;
-    Ok(pagination::connection(slice, total, User::new))
+    Ok(pagination::connection(slice, total, User::from))
 }
 
 #[derive(Default)]
@@ -25,7 +25,9 @@ pub struct AccountsQuery;
 impl AccountsQuery {
     /// The signed-in user; null when not signed in.
     async fn me(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        Ok(service::me(state(ctx)?, viewer(ctx)?).await?.map(User::new))
+        Ok(service::me(state(ctx)?, viewer(ctx)?)
+            .await?
+            .map(User::from))
     }
 
     /// The viewer's signed-in devices, newest first.
@@ -78,7 +80,7 @@ impl AccountsQuery {
         let id = parse_id("id", &id)?;
         Ok(service::user(state(ctx)?, viewer(ctx)?, id)
             .await?
-            .map(User::new))
+            .map(User::from))
     }
 }
 
@@ -104,7 +106,7 @@ impl AccountsMutation {
             },
         )
         .await?;
-        Ok(User::own(user))
+        Ok(User::from(user))
     }
 
     /// Sends a new verification code. Answers true whether or not the address has an account.
@@ -241,7 +243,7 @@ impl AccountsMutation {
             zip_code: input.zip_code,
             bio: input.bio,
         };
-        Ok(User::new(
+        Ok(User::from(
             service::update_profile(state(ctx)?, viewer(ctx)?, changes).await?,
         ))
     }
@@ -249,7 +251,7 @@ impl AccountsMutation {
     /// Sets the viewer's picture: JPEG, PNG or WebP (checked by content), at most `UPLOAD_MAX_FILE_BYTES` (25 MiB by default).
     async fn upload_avatar(&self, ctx: &Context<'_>, file: Upload) -> Result<User> {
         let file = read_upload(ctx, &file).await?;
-        Ok(User::new(
+        Ok(User::from(
             service::upload_avatar(state(ctx)?, viewer(ctx)?, file).await?,
         ))
     }
@@ -264,13 +266,13 @@ impl AccountsMutation {
             phone: input.phone,
         };
         let staff = service::create_staff(state(ctx)?, viewer(ctx)?, account, input.role).await?;
-        Ok(User::new(staff))
+        Ok(User::from(staff))
     }
 
     /// Changes a user's role (admin only; not one's own).
     async fn set_user_role(&self, ctx: &Context<'_>, user_id: ID, role: Role) -> Result<User> {
         let user_id = parse_id("userId", &user_id)?;
-        Ok(User::new(
+        Ok(User::from(
             service::set_user_role(state(ctx)?, viewer(ctx)?, user_id, role).await?,
         ))
     }
@@ -283,7 +285,7 @@ impl AccountsMutation {
         status: AccountStatus,
     ) -> Result<User> {
         let user_id = parse_id("userId", &user_id)?;
-        Ok(User::new(
+        Ok(User::from(
             service::set_account_status(state(ctx)?, viewer(ctx)?, user_id, status).await?,
         ))
     }
@@ -296,7 +298,7 @@ impl AccountsMutation {
         tier: MembershipTier,
     ) -> Result<User> {
         let user_id = parse_id("userId", &user_id)?;
-        Ok(User::new(
+        Ok(User::from(
             service::set_membership_tier(state(ctx)?, viewer(ctx)?, user_id, tier).await?,
         ))
     }

@@ -27,13 +27,14 @@ pub async fn list_users(
     filter: &UserFilter,
     args: &PageArgs,
     with_total: bool,
-) -> AppResult<(Slice<user::Model>, Option<u64>)> {
+) -> AppResult<(Slice<Person>, Option<u64>)> {
     viewer.staff()?;
-    user_sort()
+    let (slice, total) = user_sort()
         .page(&state.db, filtered_users(filter)?, args, with_total, |u| {
             (paging::time_key(u.created_at), u.id)
         })
-        .await
+        .await?;
+    Ok((slice.map(|u| Person::seen_by(viewer, u)), total))
 }
 
 pub(super) fn filtered_users(filter: &UserFilter) -> AppResult<Select<user::Entity>> {
@@ -64,7 +65,7 @@ pub async fn create_staff(
     viewer: &Viewer,
     account: NewAccount,
     role: Role,
-) -> AppResult<user::Model> {
+) -> AppResult<Person> {
     viewer.admin()?;
     if role == Role::Customer {
         return Err(AppError::bad_input(
@@ -72,7 +73,8 @@ pub async fn create_staff(
             "Staff accounts are STAFF or ADMIN; customers sign up themselves.",
         ));
     }
-    create_active_account(state, account, role).await
+    let staff = create_active_account(state, account, role).await?;
+    Ok(Person::seen_by(viewer, staff))
 }
 
 /// Makes an ADMIN from the command line: the one way to the first administrator.
@@ -100,7 +102,7 @@ pub async fn set_user_role(
     viewer: &Viewer,
     user_id: Uuid,
     role: Role,
-) -> AppResult<user::Model> {
+) -> AppResult<Person> {
     let admin = viewer.admin()?;
     if admin.user_id == user_id {
         return Err(AppError::conflict("You cannot change your own role."));
@@ -112,7 +114,7 @@ pub async fn set_user_role(
     let user = active.update(&state.db).await?;
     // Cached sessions carry the role: drop them.
     crate::auth::sessions::invalidate();
-    Ok(user)
+    Ok(Person::seen_by(viewer, user))
 }
 
 /// An admin sets an account's status; SUSPENDED ends every session of the account at once.
@@ -121,7 +123,7 @@ pub async fn set_account_status(
     viewer: &Viewer,
     user_id: Uuid,
     status: AccountStatus,
-) -> AppResult<user::Model> {
+) -> AppResult<Person> {
     let admin = viewer.admin()?;
     if admin.user_id == user_id {
         return Err(AppError::conflict(
@@ -139,7 +141,7 @@ pub async fn set_account_status(
     }
     txn.commit().await?;
     crate::auth::sessions::invalidate();
-    Ok(user)
+    Ok(Person::seen_by(viewer, user))
 }
 
 pub async fn set_membership_tier(
@@ -147,11 +149,11 @@ pub async fn set_membership_tier(
     viewer: &Viewer,
     user_id: Uuid,
     tier: MembershipTier,
-) -> AppResult<user::Model> {
+) -> AppResult<Person> {
     viewer.staff()?;
     let user = get_user_or_not_found(&state.db, user_id).await?;
     let mut active = user.into_active_model();
     active.membership_tier = Set(tier);
     active.updated_at = Set(clock::now());
-    Ok(active.update(&state.db).await?)
+    Ok(Person::seen_by(viewer, active.update(&state.db).await?))
 }

@@ -186,7 +186,7 @@ pub async fn messageable_users(
     search: Option<String>,
     args: &PageArgs,
     with_total: bool,
-) -> AppResult<(Slice<user::Model>, Option<u64>)> {
+) -> AppResult<(Slice<Person>, Option<u64>)> {
     let identity = viewer.identity()?;
     let roles = (!identity.is_staff()).then(|| vec![Role::Staff, Role::Admin]);
     let filter = UserFilter {
@@ -195,11 +195,12 @@ pub async fn messageable_users(
         statuses: Some(vec![AccountStatus::Active]),
     };
     let query = filtered_users(&filter)?.filter(user::Column::Id.ne(identity.user_id));
-    user_sort()
+    let (slice, total) = user_sort()
         .page(&state.db, query, args, with_total, |u| {
             (paging::time_key(u.created_at), u.id)
         })
-        .await
+        .await?;
+    Ok((slice.map(|u| Person::seen_by(viewer, u)), total))
 }
 
 /// When the user's last live connection closed (presence).

@@ -3,25 +3,62 @@
 use super::*;
 
 /// The signed-in user, or `None` when nobody is signed in. A bad token is an error.
-pub async fn me(state: &AppState, viewer: &Viewer) -> AppResult<Option<user::Model>> {
+pub async fn me(state: &AppState, viewer: &Viewer) -> AppResult<Option<Person>> {
     match viewer {
         Viewer::Anonymous => Ok(None),
         _ => {
             let identity = viewer.identity()?;
-            Ok(Some(get_user(&state.db, identity.user_id).await?))
+            Ok(Some(Person::own(
+                get_user(&state.db, identity.user_id).await?,
+            )))
         }
     }
 }
 
-/// Anyone signed in may look a user up; what they see of them is decided by `may_see_private`.
-pub async fn user(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Option<user::Model>> {
+/// Anyone signed in may look a user up; what they see of them is decided by `Person`.
+pub async fn user(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Option<Person>> {
     viewer.identity()?;
-    Ok(user::Entity::find_by_id(id).one(&state.db).await?)
+    let row = user::Entity::find_by_id(id).one(&state.db).await?;
+    Ok(row.map(|row| Person::seen_by(viewer, row)))
 }
 
 /// Email, phone, address, date of birth (and referral details) are for the user and staff.
-pub fn may_see_private(viewer: &Viewer, user: Uuid) -> bool {
+fn may_see_private(viewer: &Viewer, user: Uuid) -> bool {
     viewer.is_staff() || viewer.user_id() == Some(user)
+}
+
+/// A user as one viewer may see them: the row, and whether its private fields are shown. Only
+/// the accounts domain makes one, through the privacy rule, so whatever shows a user (a resolver,
+/// a loader of another domain) cannot forget it.
+#[derive(Debug, Clone)]
+pub struct Person {
+    row: user::Model,
+    private: bool,
+}
+
+impl Person {
+    /// `row` as `viewer` may see it.
+    pub fn seen_by(viewer: &Viewer, row: user::Model) -> Self {
+        Self {
+            private: may_see_private(viewer, row.id),
+            row,
+        }
+    }
+
+    /// The account a request just created, signed in to or changed, shown to its owner.
+    pub(in crate::accounts) fn own(row: user::Model) -> Self {
+        Self { row, private: true }
+    }
+
+    /// What everyone may see: id, names, picture, role, status, dates.
+    pub fn row(&self) -> &user::Model {
+        &self.row
+    }
+
+    /// The row with its private fields, when this viewer may see them.
+    pub fn private(&self) -> Option<&user::Model> {
+        self.private.then_some(&self.row)
+    }
 }
 
 /// What a list shows of a person: id, name and picture. Lists that join their users read only
@@ -50,7 +87,7 @@ pub async fn update_profile(
     state: &AppState,
     viewer: &Viewer,
     changes: ProfileChanges,
-) -> AppResult<user::Model> {
+) -> AppResult<Person> {
     let identity = viewer.identity()?;
     let user = get_user(&state.db, identity.user_id).await?;
     let old_phone = user.phone.clone();
@@ -89,7 +126,7 @@ pub async fn update_profile(
         active.bio = Set(input::optional("bio", Some(&v), 2000)?);
     }
     active.updated_at = Set(clock::now());
-    Ok(active.update(&state.db).await?)
+    Ok(Person::own(active.update(&state.db).await?))
 }
 
 /// Replaces the viewer's picture (JPEG, PNG or WebP by content); the old file is removed.
@@ -97,7 +134,7 @@ pub async fn upload_avatar(
     state: &AppState,
     viewer: &Viewer,
     file: crate::media::Incoming,
-) -> AppResult<user::Model> {
+) -> AppResult<Person> {
     let identity = viewer.identity()?;
     let user = get_user(&state.db, identity.user_id).await?;
     let stored = state.media.store_image("file", "avatars", &file).await?;
@@ -110,7 +147,7 @@ pub async fn upload_avatar(
             if let Some(old) = old {
                 state.media.remove(&old).await;
             }
-            Ok(user)
+            Ok(Person::own(user))
         }
         Err(err) => {
             state.media.remove(&stored.path).await;

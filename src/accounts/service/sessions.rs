@@ -46,7 +46,7 @@ pub(super) fn signed_in(
         access_token,
         refresh_token,
         access_token_expires_at: expires_at,
-        user,
+        user: Person::own(user),
     })
 }
 

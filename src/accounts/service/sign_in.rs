@@ -7,7 +7,7 @@ pub struct SignedIn {
     pub access_token: String,
     pub refresh_token: String,
     pub access_token_expires_at: DateTime<Utc>,
-    pub user: user::Model,
+    pub user: Person,
 }
 
 /// Signs in by email and password. Every attempt takes a place in the failure window of the

@@ -19,7 +19,7 @@ pub struct RegisterInput {
 
 /// Creates a PENDING_VERIFICATION customer and emails them a verification code.
 #[tracing::instrument(skip_all)]
-pub async fn register(state: &AppState, input: RegisterInput) -> AppResult<user::Model> {
+pub async fn register(state: &AppState, input: RegisterInput) -> AppResult<Person> {
     if !input.accept_terms {
         return Err(AppError::bad_input(
             "acceptTerms",
@@ -45,7 +45,7 @@ pub async fn register(state: &AppState, input: RegisterInput) -> AppResult<user:
     // The first code always goes out; it still counts against the address's send limit.
     let _ = throttle_send(state, Purpose::VerifyEmail, &user.email).await;
     deliver_code(state, Purpose::VerifyEmail, &user.email, Some(user.id)).await;
-    Ok(user)
+    Ok(Person::own(user))
 }
 
 /// Sends a new verification code when the address belongs to an unverified account.

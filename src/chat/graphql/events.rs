@@ -46,7 +46,7 @@ impl TypingEvent {
     }
     /// Who is typing.
     async fn user(&self, ctx: &Context<'_>) -> Result<User> {
-        user(ctx, self.user_id).await
+        User::by_id(ctx, self.user_id).await
     }
     /// True while typing; false when they stopped or the indicator expired.
     async fn is_typing(&self) -> bool {
@@ -73,7 +73,7 @@ impl MemberAdded {
     }
     /// The new member.
     async fn user(&self, ctx: &Context<'_>) -> Result<User> {
-        user(ctx, self.user_id).await
+        User::by_id(ctx, self.user_id).await
     }
     /// Who added them; null when they joined by answering.
     async fn added_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
@@ -96,7 +96,7 @@ impl MemberRemoved {
     }
     /// The former member.
     async fn user(&self, ctx: &Context<'_>) -> Result<User> {
-        user(ctx, self.user_id).await
+        User::by_id(ctx, self.user_id).await
     }
     /// Who removed them; null when they left.
     async fn removed_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
@@ -130,7 +130,7 @@ impl RoomRead {
     }
     /// Who read it.
     async fn user(&self, ctx: &Context<'_>) -> Result<User> {
-        user(ctx, self.user_id).await
+        User::by_id(ctx, self.user_id).await
     }
     /// Up to when.
     async fn last_read_at(&self) -> DateTime<Utc> {
@@ -251,7 +251,7 @@ pub struct PresenceChanged {
 impl PresenceChanged {
     /// Who.
     async fn user(&self, ctx: &Context<'_>) -> Result<User> {
-        user(ctx, self.user_id).await
+        User::by_id(ctx, self.user_id).await
     }
     /// True while they have a live connection.
     async fn is_online(&self) -> bool {

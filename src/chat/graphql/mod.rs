@@ -12,18 +12,23 @@ use uuid::Uuid;
 use sea_orm::sea_query::Expr;
 
 use super::entity::{member, message, room, ChatRoomKind, MessageKind};
+use super::loaders::{LastMessage, Members, RoomId, Rooms, Unread};
 use super::service::{self, NewGroup, OpenSupport, RoomUpdate, SubjectType};
 use crate::accounts::graphql::User;
+use crate::accounts::loaders::{UserId, Users};
 use crate::auth::viewer::Identity;
 use crate::error::AppError;
 use crate::events::{Delivery, Event, Topic};
 use crate::graphql::pagination::{self, Page};
-use crate::graphql::{loaders, parse_id, parse_optional_id, state, to_id, viewer};
+use crate::graphql::{loader, parse_id, parse_optional_id, state, to_id, viewer};
 use crate::notifications::graphql::{missed, Notification};
 use crate::paging::{self, KeyKind, PageArgs, Slice, Sort};
 use crate::sales::graphql::Sale;
+use crate::sales::loaders::{SaleId, Sales};
 use crate::units::graphql::Unit;
+use crate::units::loaders::{UnitId, Units};
 use crate::workshop::graphql::ServiceRecord;
+use crate::workshop::loaders::{RecordId, Records};
 
 mod events;
 mod inputs;

@@ -2,26 +2,21 @@
 
 use super::*;
 
-pub(super) async fn user(ctx: &Context<'_>, id: Uuid) -> Result<User> {
-    let user = loaders(ctx)?.users.load_one(id).await?;
-    Ok(User::new(user.ok_or_else(|| AppError::not_found("User"))?))
-}
-
 pub(super) async fn optional_user(ctx: &Context<'_>, id: Option<Uuid>) -> Result<Option<User>> {
     match id {
-        Some(id) => Ok(Some(user(ctx, id).await?)),
+        Some(id) => Ok(Some(User::by_id(ctx, id).await?)),
         None => Ok(None),
     }
 }
 
 /// The viewer's unread messages in a room (batched across rooms by the `unread` loader).
 pub(super) async fn unread_in(ctx: &Context<'_>, room_id: Uuid) -> Result<i64> {
-    let unread = loaders(ctx)?.unread.load_one(room_id).await?;
+    let unread = loader::<Unread>(ctx)?.load_one(RoomId(room_id)).await?;
     Ok(unread.map_or(0, |n| i64::try_from(n).unwrap_or(i64::MAX)))
 }
 
 pub(super) async fn room_of(ctx: &Context<'_>, id: Uuid) -> Result<ChatRoom> {
-    let room = loaders(ctx)?.rooms.load_one(id).await?;
+    let room = loader::<Rooms>(ctx)?.load_one(RoomId(id)).await?;
     Ok(ChatRoom(
         room.ok_or_else(|| AppError::not_found("Chat room"))?,
     ))
@@ -82,28 +77,27 @@ impl ChatRoom {
         let (Some(kind), Some(id)) = (self.0.subject_type.as_deref(), self.0.subject_id) else {
             return Ok(None);
         };
-        let state = state(ctx)?;
-        let viewer = viewer(ctx)?;
-        // Not visible to the viewer → null; any other failure is an error.
-        let visible = match kind {
-            "Unit" => match crate::units::service::visible_unit(&state.db, viewer, id).await {
-                Ok(unit) => Some(ChatSubject::Unit(Unit::new(unit))),
-                Err(AppError::NotFound(_)) => None,
-                Err(err) => return Err(err.into()),
-            },
-            "ServiceRecord" => crate::workshop::service::record(state, viewer, id)
+        // The loaders return only what the viewer sees: anything else is null. Rooms of a page
+        // are batched, one statement per kind of subject.
+        Ok(match kind {
+            "Unit" => loader::<Units>(ctx)?
+                .load_one(UnitId(id))
+                .await?
+                .map(|u| ChatSubject::Unit(Unit::new(u))),
+            "ServiceRecord" => loader::<Records>(ctx)?
+                .load_one(RecordId(id))
                 .await?
                 .map(|r| ChatSubject::ServiceRecord(ServiceRecord(r))),
-            "Sale" => crate::sales::service::sale(state, viewer, id)
+            "Sale" => loader::<Sales>(ctx)?
+                .load_one(SaleId(id))
                 .await?
                 .map(|s| ChatSubject::Sale(Sale(s))),
             _ => None,
-        };
-        Ok(visible)
+        })
     }
     /// Who opened it.
     async fn created_by(&self, ctx: &Context<'_>) -> Result<User> {
-        user(ctx, self.0.created_by).await
+        User::by_id(ctx, self.0.created_by).await
     }
     /// Its members, in the order they joined.
     async fn members(
@@ -112,10 +106,8 @@ impl ChatRoom {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<User>> {
-        let loaders = loaders(ctx)?;
-        let members = loaders
-            .room_members
-            .load_one(self.0.id)
+        let members = loader::<Members>(ctx)?
+            .load_one(RoomId(self.0.id))
             .await?
             .unwrap_or_default();
         let total = members.len() as u64;
@@ -124,22 +116,22 @@ impl ChatRoom {
         let slice = paging::slice_loaded(&sort, members, &window, |m| {
             (paging::time_key(m.joined_at), m.user_id)
         });
-        let ids: Vec<Uuid> = slice.rows.iter().map(|(m, _)| m.user_id).collect();
-        let mut users = loaders.users.load_many(ids).await?;
+        let ids: Vec<UserId> = slice.rows.iter().map(|(m, _)| UserId(m.user_id)).collect();
+        let mut users = loader::<Users>(ctx)?.load_many(ids).await?;
         let slice = Slice {
             rows: slice
                 .rows
                 .into_iter()
-                .filter_map(|(m, cursor)| users.remove(&m.user_id).map(|u| (u, cursor)))
+                .filter_map(|(m, cursor)| users.remove(&UserId(m.user_id)).map(|u| (u, cursor)))
                 .collect(),
             has_previous: slice.has_previous,
             has_next: slice.has_next,
         };
-        Ok(pagination::connection(slice, Some(total), User::new))
+        Ok(pagination::connection(slice, Some(total), User::from))
     }
     /// How many members it has.
     async fn member_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        let members = loaders(ctx)?.room_members.load_one(self.0.id).await?;
+        let members = loader::<Members>(ctx)?.load_one(RoomId(self.0.id)).await?;
         Ok(members.map_or(0, |m| m.len() as i64))
     }
     /// The newest message.
@@ -147,9 +139,8 @@ impl ChatRoom {
         if self.0.last_seq == 0 {
             return Ok(None);
         }
-        let message = loaders(ctx)?
-            .last_message
-            .load_one((self.0.id, self.0.last_seq))
+        let message = loader::<LastMessage>(ctx)?
+            .load_one((RoomId(self.0.id), self.0.last_seq))
             .await?;
         Ok(message.map(ChatMessage))
     }

@@ -49,7 +49,7 @@ impl ChatQuery {
             pagination::wants_total(ctx),
         )
         .await?;
-        Ok(pagination::connection(slice, total, User::new))
+        Ok(pagination::connection(slice, total, User::from))
     }
 
     /// Others' unread messages across the viewer's rooms.

@@ -43,9 +43,10 @@ pub async fn messages(
 /// (staff reading a support room they have not joined: all of them). Two statements.
 pub async fn unread_in_rooms(
     db: &impl ConnectionTrait,
-    user_id: Uuid,
+    identity: &Identity,
     room_ids: &[Uuid],
 ) -> AppResult<HashMap<Uuid, u64>> {
+    let user_id = identity.user_id;
     let marks: HashMap<Uuid, i64> = member::Entity::find()
         .filter(member::Column::UserId.eq(user_id))
         .filter(member::Column::RoomId.is_in(room_ids.iter().copied()))
@@ -67,6 +68,10 @@ pub async fn unread_in_rooms(
         .column(message::Column::RoomId)
         .column_as(Expr::col(message::Column::Id).count(), "unread")
         .filter(past_mark)
+        .filter(readable_rooms(
+            identity,
+            Expr::col((message::Entity, message::Column::RoomId)),
+        ))
         .filter(message::Column::DeletedAt.is_null())
         .filter(
             Condition::any()
@@ -97,7 +102,7 @@ pub async fn unread_message_count(state: &AppState, viewer: &Viewer) -> AppResul
     if rooms.is_empty() {
         return Ok(0);
     }
-    let unread = unread_in_rooms(&state.db, identity.user_id, &rooms).await?;
+    let unread = unread_in_rooms(&state.db, identity, &rooms).await?;
     Ok(unread.values().sum())
 }
 
@@ -121,24 +126,66 @@ pub async fn room_peers(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<V
     Ok(peers)
 }
 
-/// Members of these rooms, in the order they joined (for the DataLoader behind `members`).
+/// `room IN <the rooms the viewer reads>`: members read their rooms; staff also read every
+/// support room (the rule of `readable`, for a batch).
+pub(super) fn readable_rooms(identity: &Identity, room: Expr) -> Condition {
+    let mine = Query::select()
+        .column((member::Entity, member::Column::RoomId))
+        .from(member::Entity)
+        .and_where(Expr::col((member::Entity, member::Column::UserId)).eq(identity.user_id))
+        .to_owned();
+    let mut readable = Condition::any().add(room.clone().in_subquery(mine));
+    if identity.is_staff() {
+        let support = Query::select()
+            .column((room::Entity, room::Column::Id))
+            .from(room::Entity)
+            .and_where(room::Column::Kind.eq(ChatRoomKind::Support))
+            .to_owned();
+        readable = readable.add(room.in_subquery(support));
+    }
+    readable
+}
+
+/// The viewer's identity, or `None` for an anonymous viewer (who reads no room).
+fn reader(viewer: &Viewer) -> AppResult<Option<&Identity>> {
+    match viewer {
+        Viewer::Anonymous => Ok(None),
+        _ => Ok(Some(viewer.identity()?)),
+    }
+}
+
+/// Members of those of these rooms the viewer reads, in the order they joined (for the loader
+/// behind `members`).
 pub async fn members_of(
     db: &impl ConnectionTrait,
+    viewer: &Viewer,
     room_ids: &[Uuid],
 ) -> AppResult<Vec<member::Model>> {
+    let Some(identity) = reader(viewer)? else {
+        return Ok(Vec::new());
+    };
     Ok(member::Entity::find()
         .filter(member::Column::RoomId.is_in(room_ids.iter().copied()))
+        .filter(readable_rooms(
+            identity,
+            Expr::col((member::Entity, member::Column::RoomId)),
+        ))
         .order_by_asc(member::Column::JoinedAt)
         .order_by_asc(member::Column::UserId)
         .all(db)
         .await?)
 }
 
-/// The newest message of each of these rooms (for the DataLoader behind `lastMessage`).
+/// The newest message of those of these rooms the viewer reads (for the loader behind
+/// `lastMessage`).
 pub async fn last_messages(
     db: &impl ConnectionTrait,
+    viewer: &Viewer,
     rooms: &[(Uuid, i64)],
 ) -> AppResult<Vec<message::Model>> {
+    let Some(identity) = reader(viewer)? else {
+        return Ok(Vec::new());
+    };
     let mut wanted = Condition::any();
     for (room, seq) in rooms.iter().filter(|(_, seq)| *seq > 0) {
         wanted = wanted.add(
@@ -150,15 +197,45 @@ pub async fn last_messages(
     if rooms.iter().all(|(_, seq)| *seq == 0) {
         return Ok(Vec::new());
     }
-    Ok(message::Entity::find().filter(wanted).all(db).await?)
-}
-
-/// Rooms by id (a message's room, a room named in an event).
-pub async fn rooms_by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec<room::Model>> {
-    Ok(room::Entity::find()
-        .filter(room::Column::Id.is_in(ids.iter().copied()))
+    Ok(message::Entity::find()
+        .filter(wanted)
+        .filter(readable_rooms(
+            identity,
+            Expr::col((message::Entity, message::Column::RoomId)),
+        ))
         .all(db)
         .await?)
+}
+
+/// Those of these rooms the viewer reads (a message's room, a room named in an event).
+pub async fn rooms_by_ids(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    ids: &[Uuid],
+) -> AppResult<Vec<room::Model>> {
+    let Some(identity) = reader(viewer)? else {
+        return Ok(Vec::new());
+    };
+    Ok(room::Entity::find()
+        .filter(room::Column::Id.is_in(ids.iter().copied()))
+        .filter(readable_rooms(
+            identity,
+            Expr::col((room::Entity, room::Column::Id)),
+        ))
+        .all(db)
+        .await?)
+}
+
+/// Unread messages per room for the viewer (none for an anonymous viewer).
+pub async fn viewer_unread_in_rooms(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    room_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, u64>> {
+    match reader(viewer)? {
+        Some(identity) => unread_in_rooms(db, identity, room_ids).await,
+        None => Ok(HashMap::new()),
+    }
 }
 
 /// Publishes that typing state changed (typing.rs decides when).

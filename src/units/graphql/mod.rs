@@ -8,21 +8,24 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use super::entity::{unit, BodyType, FuelType, Transmission, UnitStatus};
+use super::loaders::{Owners, Photos, UnitId, Units};
 use super::service::{
     self, NewUnit, PageReads, PageUnit, PhotoCard, PhotoDetails, Preloaded, UnitCard, UnitChanges,
     UnitDetails, UnitOrderField as Field,
 };
 use crate::accounts::graphql::User;
+use crate::accounts::loaders::{UserId, Users};
 use crate::error::AppError;
 use crate::graphql::in_place::{value, InPlace, PlainFields};
 use crate::graphql::pagination::{self, OrderDirection, Page};
-use crate::graphql::{loaders, parse_id, parse_optional_id, read_upload, state, to_id, viewer};
+use crate::graphql::{loader, parse_id, parse_optional_id, read_upload, state, to_id, viewer};
 use crate::media::MediaStore;
 use crate::money;
 use crate::paging::{self, PageArgs};
 use crate::sales::graphql::Sale;
-use crate::sales::service as sales;
+use crate::sales::loaders::SaleOfUnit;
 use crate::workshop::graphql::ServiceRecord;
+use crate::workshop::loaders::History;
 use crate::workshop::service as workshop;
 
 mod inputs;

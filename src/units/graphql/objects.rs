@@ -31,9 +31,8 @@ impl Unit {
     pub(super) async fn whole(&self, ctx: &Context<'_>) -> Result<&unit::Model> {
         self.whole
             .get_or_try_init(|| async {
-                loaders(ctx)?
-                    .units
-                    .load_one(self.card.id)
+                loader::<Units>(ctx)?
+                    .load_one(UnitId(self.card.id))
                     .await?
                     .ok_or_else(|| AppError::not_found("Unit").into())
             })
@@ -124,13 +123,18 @@ impl Unit {
         };
         let user = match &self.preloaded {
             Some(preloaded) => preloaded.owner.clone().map(User::card),
-            None => loaders(ctx)?.owners.load_one(owner).await?.map(User::new),
+            None => loader::<Users<Owners>>(ctx)?
+                .load_one(UserId(owner))
+                .await?
+                .map(User::from),
         };
         Ok(user.map(InPlace))
     }
     /// Photos in their order.
     async fn photos(&self, ctx: &Context<'_>) -> Result<Vec<InPlace<UnitPhoto>>> {
-        let photos = loaders(ctx)?.photos.load_one(self.card.id).await?;
+        let photos = loader::<Photos>(ctx)?
+            .load_one(UnitId(self.card.id))
+            .await?;
         Ok(photos
             .unwrap_or_default()
             .into_iter()
@@ -141,9 +145,8 @@ impl Unit {
     async fn primary_photo(&self, ctx: &Context<'_>) -> Result<Option<InPlace<UnitPhoto>>> {
         let photo = match &self.preloaded {
             Some(preloaded) => preloaded.primary_photo.clone(),
-            None => loaders(ctx)?
-                .photos
-                .load_one(self.card.id)
+            None => loader::<Photos>(ctx)?
+                .load_one(UnitId(self.card.id))
                 .await?
                 .unwrap_or_default()
                 .into_iter()
@@ -161,15 +164,10 @@ impl Unit {
     ) -> Result<Page<ServiceRecord>> {
         let sort = workshop::record_sort();
         let window = PageArgs::forward(first, after).window(&sort)?;
-        let records = if workshop::may_see_history(viewer(ctx)?, self.card.owner_id) {
-            loaders(ctx)?
-                .unit_records
-                .load_one(self.card.id)
-                .await?
-                .unwrap_or_default()
-        } else {
-            Vec::new()
-        };
+        let records = loader::<History>(ctx)?
+            .load_one(UnitId(self.card.id))
+            .await?
+            .unwrap_or_default();
         let total = records.len() as u64;
         let slice = paging::slice_loaded(&sort, records, &window, workshop::record_key);
         Ok(pagination::connection(slice, Some(total), ServiceRecord))
@@ -179,11 +177,10 @@ impl Unit {
         if self.card.status != UnitStatus::Sold {
             return Ok(None);
         }
-        let sale = loaders(ctx)?.unit_sale.load_one(self.card.id).await?;
-        let viewer = viewer(ctx)?;
-        Ok(sale
-            .filter(|s| sales::may_see_unit_sale(viewer, s, self.card.owner_id))
-            .map(Sale))
+        let sale = loader::<SaleOfUnit>(ctx)?
+            .load_one(UnitId(self.card.id))
+            .await?;
+        Ok(sale.map(Sale))
     }
     /// When it was added.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -266,7 +263,9 @@ impl UnitPhoto {
     pub(super) async fn details(&self, ctx: &Context<'_>) -> Result<&PhotoDetails> {
         self.details
             .get_or_try_init(|| async {
-                let photos = loaders(ctx)?.photos.load_one(self.unit_id).await?;
+                let photos = loader::<Photos>(ctx)?
+                    .load_one(UnitId(self.unit_id))
+                    .await?;
                 photos
                     .unwrap_or_default()
                     .into_iter()

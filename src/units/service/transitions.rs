@@ -102,8 +102,8 @@ pub fn ids_owned_by(owner: Uuid) -> sea_orm::sea_query::SelectStatement {
         .to_owned()
 }
 
-/// Units by id, for DataLoaders (visibility is the caller's: a related unit is seen through the
-/// record or sale that names it).
+/// Units by id, whoever may see them: for the rules that decide visibility themselves
+/// (`visible_units_by_id`, a sale's parties).
 pub async fn units_by_id(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec<unit::Model>> {
     Ok(unit::Entity::find()
         .filter(unit::Column::Id.is_in(ids.iter().copied()))

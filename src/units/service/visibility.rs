@@ -27,6 +27,68 @@ pub(super) fn may_see(audience: &Audience, unit: &unit::Model) -> bool {
     }
 }
 
+/// `SELECT id FROM units WHERE <the audience sees it>`; `None` for staff, who see every unit.
+fn visible_ids(audience: &Audience) -> Option<sea_orm::sea_query::SelectStatement> {
+    let mut ids = sea_orm::sea_query::Query::select();
+    ids.column(unit::Column::Id).from(unit::Entity);
+    match audience {
+        Audience::Staff => return None,
+        Audience::Customer(me) => ids.cond_where(
+            Condition::any()
+                .add(unit::Column::IsListed.eq(true))
+                .add(unit::Column::OwnerId.eq(*me)),
+        ),
+        Audience::Public => ids.and_where(unit::Column::IsListed.eq(true)),
+    };
+    Some(ids.to_owned())
+}
+
+/// The units with these ids that the viewer sees (for the units loader).
+pub async fn visible_units_by_id(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    ids: &[Uuid],
+) -> AppResult<Vec<unit::Model>> {
+    let audience = audience(viewer)?;
+    Ok(units_by_id(db, ids)
+        .await?
+        .into_iter()
+        .filter(|u| may_see(&audience, u))
+        .collect())
+}
+
+/// The photos of those of these units the viewer sees, each unit's in order (for the photos
+/// loader).
+pub async fn visible_photos_of(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    unit_ids: &[Uuid],
+) -> AppResult<Vec<unit_photo::Model>> {
+    let mut photos = unit_photo::Entity::find()
+        .filter(unit_photo::Column::UnitId.is_in(unit_ids.iter().copied()));
+    if let Some(visible) = visible_ids(&audience(viewer)?) {
+        photos = photos.filter(unit_photo::Column::UnitId.in_subquery(visible));
+    }
+    Ok(photos
+        .order_by_asc(unit_photo::Column::UnitId)
+        .order_by_asc(unit_photo::Column::Position)
+        .order_by_asc(unit_photo::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Units whose ids another domain's rule selects (`SELECT unit_id FROM …`): the unit of a sale
+/// the viewer may see is seen through that sale.
+pub async fn units_selected_by(
+    db: &impl ConnectionTrait,
+    ids: sea_orm::sea_query::SelectStatement,
+) -> AppResult<Vec<unit::Model>> {
+    Ok(unit::Entity::find()
+        .filter(unit::Column::Id.in_subquery(ids))
+        .all(db)
+        .await?)
+}
+
 /// Staff, or the unit's owner.
 pub fn may_manage(identity: &Identity, unit: &unit::Model) -> bool {
     identity.is_staff() || unit.owner_id == Some(identity.user_id)

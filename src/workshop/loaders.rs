@@ -1,0 +1,72 @@
+//! The workshop's DataLoaders: service records, only those the loader's viewer sees (staff all,
+//! a customer those of their units).
+
+use std::collections::HashMap;
+
+use async_graphql::dataloader::Loader;
+
+use super::entity::service_record;
+use super::service;
+use crate::accounts::loaders::Lane;
+use crate::graphql::loaders::{grouped, ids, LoadError, RequestLoader, Scope};
+use crate::units::loaders::UnitId;
+
+crate::id_key!(
+    /// A service record's id.
+    RecordId
+);
+
+/// The lane of records' technicians (see `accounts::loaders::Lane`).
+pub struct Technicians;
+impl Lane for Technicians {}
+
+/// Service records by id (a room's subject).
+pub struct Records(Scope);
+
+impl RequestLoader for Records {
+    fn new(scope: &Scope) -> Self {
+        Self(scope.clone())
+    }
+}
+
+impl Loader<RecordId> for Records {
+    type Value = service_record::Model;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[RecordId],
+    ) -> Result<HashMap<RecordId, service_record::Model>, LoadError> {
+        let rows =
+            service::visible_records_by_id(&self.0.state.db, &self.0.viewer, &ids(keys, |k| k.0))
+                .await?;
+        Ok(rows.into_iter().map(|r| (RecordId(r.id), r)).collect())
+    }
+}
+
+/// A unit's service history, newest first: empty unless the viewer is its owner or staff.
+pub struct History(Scope);
+
+impl RequestLoader for History {
+    fn new(scope: &Scope) -> Self {
+        Self(scope.clone())
+    }
+}
+
+impl Loader<UnitId> for History {
+    type Value = Vec<service_record::Model>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[UnitId],
+    ) -> Result<HashMap<UnitId, Vec<service_record::Model>>, LoadError> {
+        let rows = service::visible_records_of_units(
+            &self.0.state.db,
+            &self.0.viewer,
+            &ids(keys, |k| k.0),
+        )
+        .await?;
+        Ok(grouped(rows, |r| UnitId(r.unit_id)))
+    }
+}
