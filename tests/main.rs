@@ -24,4 +24,5 @@ mod scale_out;
 mod schema;
 mod server;
 mod units;
+mod visibility;
 mod workshop;

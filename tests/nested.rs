@@ -134,3 +134,110 @@ async fn owners_fields_beyond_the_card_load_in_one_batch() {
     emails.sort();
     assert_eq!(seen, emails);
 }
+
+const ROOMS: &str = "query($n: Int!) { myChatRooms(first: $n) { edges { node { id
+  subject { __typename ... on Unit { id owner { id } } ... on ServiceRecord { id unit { id } } ... on Sale { id unit { id } } }
+  members(first: 10) { edges { node { id isOnline } } } lastMessage { id } unreadCount } } } }";
+
+/// A page of rooms with their subjects and their members' presence: SQL statements and Redis
+/// commands do not grow with the number of rooms (each relation, and presence, is one batch).
+#[tokio::test]
+async fn rooms_with_subjects_and_presence_cost_the_same_for_5_and_50_rooms() {
+    let app =
+        TestApp::spawn_with(&[("DATALOADER_DELAY_MS", "25"), ("SESSION_CACHE_MS", "0")]).await;
+    let admin = app.admin().await;
+    let staff = app.staff(&admin).await;
+    let customer = app.customer("rooms.nested@example.com").await;
+    let kinds = ["UNIT", "SERVICE_RECORD", "SALE"];
+    for i in 0..50 {
+        let unit = app.create_unit(&customer.access, json!({})).await;
+        let subject = match kinds[i % 3] {
+            "UNIT" => unit.clone(),
+            "SERVICE_RECORD" => {
+                let r = app
+                    .gql_as(&staff.access, "mutation($u: ID!) { createServiceRecord(input: { unitId: $u, description: \"Service\" }) { id } }", json!({ "u": unit }))
+                    .await;
+                r["data"]["createServiceRecord"]["id"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{r}"))
+                    .to_string()
+            }
+            _ => {
+                let r = app
+                    .gql_as(&staff.access, "mutation($u: ID!) { recordSale(input: { unitId: $u, price: \"1000\", soldOn: \"2026-01-01\", buyerName: \"B\", paymentMethod: CASH }) { id } }", json!({ "u": unit }))
+                    .await;
+                r["data"]["recordSale"]["id"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{r}"))
+                    .to_string()
+            }
+        };
+        let r = app
+            .gql_as(
+                &customer.access,
+                "mutation($i: OpenSupportRoomInput!) { openSupportRoom(input: $i) { id } }",
+                json!({ "i": { "title": format!("Room {i}"), "subjectType": kinds[i % 3], "subjectId": subject } }),
+            )
+            .await;
+        assert!(r["errors"].is_null(), "{r}");
+        // Staff answer every room (and so join it).
+        let room = &r["data"]["openSupportRoom"]["id"];
+        let r = app
+            .gql_as(
+                &staff.access,
+                "mutation($r: ID!) { sendMessage(roomId: $r, body: \"Hello\") { id } }",
+                json!({ "r": room }),
+            )
+            .await;
+        assert!(r["errors"].is_null(), "{r}");
+    }
+    // The customer is online (a socket of theirs is open here); the staff member is not, which
+    // with Redis is asked of Redis.
+    let _socket = app.live(crate::common::ws::NEW, &customer.access).await;
+    app.gql_as(&customer.access, "{ me { id } }", json!({}))
+        .await;
+    let mut counts = Vec::new();
+    for n in [5, 50] {
+        // The fewest of three runs, should a batch be cut short on a loaded machine.
+        let mut fewest = (u64::MAX, u64::MAX);
+        for _ in 0..3 {
+            let statements = app.state.metrics.statements();
+            let commands = app.state.presence.redis_commands();
+            let r = app.gql_as(&customer.access, ROOMS, json!({ "n": n })).await;
+            let statements = app.state.metrics.statements() - statements;
+            let commands = app.state.presence.redis_commands() - commands;
+            let edges = r["data"]["myChatRooms"]["edges"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{r}"));
+            assert_eq!(edges.len(), n, "{r}");
+            for kind in ["Unit", "ServiceRecord", "Sale"] {
+                assert!(
+                    edges
+                        .iter()
+                        .any(|e| e["node"]["subject"]["__typename"] == kind),
+                    "{kind}: {r}"
+                );
+            }
+            assert!(
+                edges.iter().all(|e| {
+                    let members = e["node"]["members"]["edges"].as_array();
+                    members.is_some_and(|m| {
+                        m.iter().any(|m| {
+                            m["node"]["id"] == customer.id.as_str() && m["node"]["isOnline"] == true
+                        })
+                    })
+                }),
+                "{r}"
+            );
+            fewest = (fewest.0.min(statements), fewest.1.min(commands));
+        }
+        counts.push(fewest);
+    }
+    assert_eq!(
+        counts[0], counts[1],
+        "(statements, Redis commands) for 5 and 50 rooms: {counts:?}"
+    );
+    if std::env::var("TEST_REDIS_URL").is_ok() {
+        assert_eq!(counts[0].1, 1, "one Redis command for presence: {counts:?}");
+    }
+}
