@@ -62,6 +62,47 @@ fn clip(text: String, max_chars: usize) -> String {
     }
 }
 
+/// Of these users, those holding an unread notification of this kind about this subject (so a
+/// burst of messages makes one notice, not one per message).
+pub async fn holding_unread(
+    db: &impl ConnectionTrait,
+    users: &[Uuid],
+    kind: NotificationKind,
+    subject_id: Uuid,
+) -> AppResult<Vec<Uuid>> {
+    Ok(notification::Entity::find()
+        .filter(notification::Column::UserId.is_in(users.iter().copied()))
+        .filter(notification::Column::Kind.eq(kind))
+        .filter(notification::Column::SubjectId.eq(subject_id))
+        .filter(notification::Column::IsRead.eq(false))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|n| n.user_id)
+        .collect())
+}
+
+/// Marks read a user's unread notifications of this kind about this subject (a room they just
+/// read), in the caller's transaction.
+pub async fn mark_read_for_subject(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    kind: NotificationKind,
+    subject_id: Uuid,
+    at: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    notification::Entity::update_many()
+        .col_expr(notification::Column::IsRead, Expr::value(true))
+        .col_expr(notification::Column::ReadAt, Expr::value(at))
+        .filter(notification::Column::UserId.eq(user_id))
+        .filter(notification::Column::Kind.eq(kind))
+        .filter(notification::Column::SubjectId.eq(subject_id))
+        .filter(notification::Column::IsRead.eq(false))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Stores notices in the caller's transaction.
 pub async fn store(
     db: &impl ConnectionTrait,

@@ -1,6 +1,6 @@
 //! Referral rules: recording at sign-up, qualifying at email verification, and the viewer's list.
 
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder,
@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::entity::{referral, ReferralStatus};
 use super::types::normalise_code;
 use crate::accounts::entity::user;
+use crate::accounts::service as accounts;
 use crate::app::AppState;
 use crate::auth::Viewer;
 use crate::clock;
@@ -19,9 +20,7 @@ use crate::notifications::service::{self as notifications, Notice, Outbox};
 
 /// The user whose code this is, or `BAD_USER_INPUT` on `referralCode`.
 pub async fn referrer_by_code(db: &impl ConnectionTrait, raw: &str) -> AppResult<user::Model> {
-    user::Entity::find()
-        .filter(user::Column::ReferralCode.eq(normalise_code(raw)))
-        .one(db)
+    accounts::user_by_referral_code(db, &normalise_code(raw))
         .await?
         .ok_or_else(|| AppError::bad_input("referralCode", "This referral code does not exist."))
 }
@@ -94,14 +93,7 @@ pub async fn credit(db: &impl ConnectionTrait, referred_id: Uuid) -> AppResult<O
     if result.rows_affected == 0 {
         return Ok(Outbox::default());
     }
-    user::Entity::update_many()
-        .col_expr(
-            user::Column::RewardsBalance,
-            Expr::col(user::Column::RewardsBalance).add(referral.reward_points),
-        )
-        .filter(user::Column::Id.eq(referral.referrer_id))
-        .exec(db)
-        .await?;
+    accounts::add_reward_points(db, referral.referrer_id, referral.reward_points).await?;
     let notice = Notice {
         user_id: referral.referrer_id,
         kind: NotificationKind::ReferralCredited,
@@ -125,10 +117,7 @@ pub struct ReferralInfo {
 
 pub async fn my_referrals(state: &AppState, viewer: &Viewer) -> AppResult<ReferralInfo> {
     let identity = viewer.identity()?;
-    let me = user::Entity::find_by_id(identity.user_id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(AppError::unauthenticated)?;
+    let me = accounts::get_user(&state.db, identity.user_id).await?;
     let referrals = referral::Entity::find()
         .filter(referral::Column::ReferrerId.eq(me.id))
         .order_by_desc(referral::Column::Id)

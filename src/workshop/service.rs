@@ -58,10 +58,10 @@ async fn visible_record(
         .one(db)
         .await?
         .ok_or_else(not_found)?;
-    let unit = unit::Entity::find_by_id(record.unit_id)
-        .one(db)
+    let unit = units::units_by_id(db, &[record.unit_id])
         .await?
-        .filter(|u| may_see(&identity, u.owner_id))
+        .into_iter()
+        .find(|u| may_see(&identity, u.owner_id))
         .ok_or_else(not_found)?;
     Ok((identity, record, unit))
 }

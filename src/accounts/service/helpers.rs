@@ -120,7 +120,7 @@ pub(super) async fn find_by_phone(
 }
 
 /// The viewer's own row; missing means their account is gone, so they are signed out.
-pub(super) async fn get_user(db: &impl ConnectionTrait, id: Uuid) -> AppResult<user::Model> {
+pub async fn get_user(db: &impl ConnectionTrait, id: Uuid) -> AppResult<user::Model> {
     user::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -178,23 +178,17 @@ pub(super) fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
 
-/// Who the viewer may start a direct conversation with: customers see active staff, staff see
-/// every active account; never themselves. Newest first.
-pub async fn messageable_users(
+/// Users matching the filter other than the viewer, newest first, as the viewer may see them:
+/// for other domains' lists of people (chat's directory of whom one may write to). Signed in only.
+pub async fn people_other_than_viewer(
     state: &AppState,
     viewer: &Viewer,
-    search: Option<String>,
+    filter: &UserFilter,
     args: &PageArgs,
     with_total: bool,
 ) -> AppResult<(Slice<Person>, Option<u64>)> {
     let identity = viewer.identity()?;
-    let roles = (!identity.is_staff()).then(|| vec![Role::Staff, Role::Admin]);
-    let filter = UserFilter {
-        search,
-        roles,
-        statuses: Some(vec![AccountStatus::Active]),
-    };
-    let query = filtered_users(&filter)?.filter(user::Column::Id.ne(identity.user_id));
+    let query = filtered_users(filter)?.filter(user::Column::Id.ne(identity.user_id));
     let (slice, total) = user_sort()
         .page(&state.db, query, args, with_total, |u| {
             (paging::time_key(u.created_at), u.id)
@@ -211,6 +205,35 @@ pub async fn record_last_seen(
 ) -> AppResult<()> {
     user::Entity::update_many()
         .col_expr(user::Column::LastSeenAt, Expr::value(at))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The user whose referral code this is (already normalised), if any.
+pub async fn user_by_referral_code(
+    db: &impl ConnectionTrait,
+    code: &str,
+) -> AppResult<Option<user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::ReferralCode.eq(code))
+        .one(db)
+        .await?)
+}
+
+/// Adds reward points to a user's balance (a credited referral), in the caller's transaction;
+/// one conditional-free increment, so concurrent credits add up.
+pub async fn add_reward_points(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    points: i32,
+) -> AppResult<()> {
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::RewardsBalance,
+            Expr::col(user::Column::RewardsBalance).add(points),
+        )
         .filter(user::Column::Id.eq(user_id))
         .exec(db)
         .await?;

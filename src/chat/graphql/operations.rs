@@ -41,7 +41,7 @@ impl ChatQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<User>> {
-        let (slice, total) = crate::accounts::service::messageable_users(
+        let (slice, total) = service::messageable_users(
             state(ctx)?,
             viewer(ctx)?,
             search,

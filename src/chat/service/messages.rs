@@ -248,16 +248,9 @@ pub(super) async fn new_message_notices(
     if recipients.is_empty() {
         return Ok(Outbox::default());
     }
-    let holding: Vec<Uuid> = notification::Entity::find()
-        .filter(notification::Column::UserId.is_in(recipients.iter().copied()))
-        .filter(notification::Column::Kind.eq(NotificationKind::NewMessage))
-        .filter(notification::Column::SubjectId.eq(room.id))
-        .filter(notification::Column::IsRead.eq(false))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|n| n.user_id)
-        .collect();
+    let holding =
+        notifications::holding_unread(db, &recipients, NotificationKind::NewMessage, room.id)
+            .await?;
     let preview: String = message
         .body
         .as_deref()
@@ -410,14 +403,7 @@ pub async fn mark_read(state: &AppState, viewer: &Viewer, room_id: Uuid) -> AppR
         .filter(member::Column::LastReadSeq.lt(access.room.last_seq))
         .exec(&txn)
         .await?;
-    notification::Entity::update_many()
-        .col_expr(notification::Column::IsRead, Expr::value(true))
-        .col_expr(notification::Column::ReadAt, Expr::value(now))
-        .filter(notification::Column::UserId.eq(user_id))
-        .filter(notification::Column::Kind.eq(NotificationKind::NewMessage))
-        .filter(notification::Column::SubjectId.eq(room_id))
-        .filter(notification::Column::IsRead.eq(false))
-        .exec(&txn)
+    notifications::mark_read_for_subject(&txn, user_id, NotificationKind::NewMessage, room_id, now)
         .await?;
     txn.commit().await?;
     state.events.publish(

@@ -28,7 +28,7 @@ use crate::clock;
 use crate::error::{AppError, AppResult};
 use crate::events::{Event, Events, Topic};
 use crate::input;
-use crate::notifications::entity::{notification, NotificationKind};
+use crate::notifications::entity::NotificationKind;
 use crate::notifications::service::{self as notifications, Notice, Outbox};
 use crate::paging::{self, KeyKind, PageArgs, Slice, Sort};
 use crate::sales::service as sales;

@@ -106,6 +106,25 @@ pub async fn unread_message_count(state: &AppState, viewer: &Viewer) -> AppResul
     Ok(unread.values().sum())
 }
 
+/// Who the viewer may start a direct conversation with: customers see active staff, staff see
+/// every active account; never themselves. Newest first.
+pub async fn messageable_users(
+    state: &AppState,
+    viewer: &Viewer,
+    search: Option<String>,
+    args: &PageArgs,
+    with_total: bool,
+) -> AppResult<(Slice<accounts::Person>, Option<u64>)> {
+    let identity = viewer.identity()?;
+    let roles = (!identity.is_staff()).then(|| vec![Role::Staff, Role::Admin]);
+    let filter = accounts::UserFilter {
+        search,
+        roles,
+        statuses: Some(vec![crate::accounts::AccountStatus::Active]),
+    };
+    accounts::people_other_than_viewer(state, viewer, &filter, args, with_total).await
+}
+
 /// Everyone who shares a room with the user (for presence).
 pub async fn room_peers(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<Vec<Uuid>> {
     let rooms = Query::select()
