@@ -98,6 +98,8 @@ fn person(i: usize, role: Role, now: chrono::DateTime<chrono::Utc>) -> user::Mod
         last_seen_at: None,
         created_at: now,
         updated_at: now,
+        // Filled by the server when it starts (see src/search.rs).
+        search_text: None,
     }
 }
 

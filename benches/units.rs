@@ -459,6 +459,8 @@ async fn seed(database_url: &str, n_units: usize) -> Vec<Uuid> {
             last_seen_at: None,
             created_at: now,
             updated_at: now,
+            // Filled by the server when it starts (see src/search.rs).
+            search_text: None,
         });
     }
     let staff_ids: Vec<Uuid> = users
@@ -536,6 +538,8 @@ async fn seed(database_url: &str, n_units: usize) -> Vec<Uuid> {
                 .then(|| users[rng.gen_range(0..users.len())].id),
             created_at: created,
             updated_at: created,
+            // Filled by the server when it starts (see src/search.rs).
+            search_text: None,
         });
     }
     insert_chunks(

@@ -12,10 +12,12 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use tokio::net::TcpListener;
 
+use crate::accounts::entity::user;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::limiter::Limiter;
 use crate::auth::password::PasswordHashing;
 use crate::auth::sessions::SessionCache;
+use crate::chat::entity::message;
 use crate::config::Config;
 use crate::events::Events;
 use crate::mail::Mailer;
@@ -23,6 +25,7 @@ use crate::media::MediaStore;
 use crate::metrics::Metrics;
 use crate::presence::Presence;
 use crate::sms::SmsSender;
+use crate::units::entity::unit;
 
 pub struct Services {
     pub db: DatabaseConnection,
@@ -75,6 +78,9 @@ impl AppState {
         under_migration_lock(&config.database_url, &db, Migrator::up(&db, None))
             .await
             .map_err(|e| format!("database migration failed: {e}"))?;
+        fill_search_columns(&db)
+            .await
+            .map_err(|e| format!("filling the search columns failed: {e}"))?;
         Ok(Self(Arc::new(Services {
             jwt: JwtKeys::new(config.jwt_secret.expose()),
             hashing: PasswordHashing::new(config.password_hash_concurrency),
@@ -154,6 +160,19 @@ pub async fn connect(
         db.set_metric_callback(move |info| metrics.record_statement(info.failed));
     }
     Ok(db)
+}
+
+/// Rows saved before their table had a search column (or written in bulk) get it now; a fresh
+/// or up-to-date database has none to fill.
+async fn fill_search_columns(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
+    use crate::search::fill_missing;
+    let filled = fill_missing::<user::Entity, _>(db, user::Column::SearchText).await?
+        + fill_missing::<unit::Entity, _>(db, unit::Column::SearchText).await?
+        + fill_missing::<message::Entity, _>(db, message::Column::SearchText).await?;
+    if filled > 0 {
+        tracing::info!(filled, "search columns filled");
+    }
+    Ok(())
 }
 
 /// Runs `work` (migrating) while this process holds the database's migration lock, so that

@@ -33,26 +33,6 @@ fn within(field: &str, value: &str, max: usize) -> AppResult<String> {
     Ok(value.to_string())
 }
 
-/// A search box over several columns: any of them contains `text`, case-insensitively, with
-/// LIKE's wildcards in the text taken literally.
-pub fn contains_any(
-    columns: impl IntoIterator<Item = sea_orm::sea_query::Expr>,
-    text: &str,
-) -> sea_orm::Condition {
-    use sea_orm::sea_query::{ExprTrait, Func, LikeExpr};
-    let escaped = text
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    let pattern = LikeExpr::new(format!("%{escaped}%")).escape('\\');
-    columns
-        .into_iter()
-        .fold(sea_orm::Condition::any(), |any, col| {
-            any.add(sea_orm::sea_query::Expr::expr(Func::lower(col)).like(pattern.clone()))
-        })
-}
-
 /// `firstName` → `First name`, for messages.
 pub fn label(field: &str) -> String {
     let mut out = String::new();

@@ -44,6 +44,8 @@ pub mod presence;
 pub mod referrals;
 /// Recorded sales, commissions, the sales summary and staff metrics.
 pub mod sales;
+/// Search that folds non-ASCII text alike on both databases (a folded search column).
+pub mod search;
 /// Outgoing SMS: a log sender or an HTTP gateway.
 pub mod sms;
 /// Vehicles and inventory: units and their photos.

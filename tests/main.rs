@@ -22,6 +22,7 @@ mod referral_credit;
 mod sales;
 mod scale_out;
 mod schema;
+mod search;
 mod server;
 mod units;
 mod visibility;

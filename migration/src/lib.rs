@@ -9,6 +9,7 @@ mod m20261123_000001_accounts;
 mod m20261123_000002_vehicles;
 mod m20261123_000003_notifications;
 mod m20261123_000004_chat;
+mod m20261201_000005_search_text;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_vehicles::Migration),
             Box::new(m20261123_000003_notifications::Migration),
             Box::new(m20261123_000004_chat::Migration),
+            Box::new(m20261201_000005_search_text::Migration),
         ]
     }
 }

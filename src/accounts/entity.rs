@@ -86,6 +86,8 @@ pub mod user {
         pub last_seen_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        /// The searchable fields folded for search (see `crate::search`); filled on save.
+        pub search_text: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -100,7 +102,20 @@ pub mod user {
         }
     }
 
-    impl ActiveModelBehavior for ActiveModel {}
+    #[async_trait::async_trait]
+    impl ActiveModelBehavior for ActiveModel {
+        async fn before_save<C>(mut self, _db: &C, _insert: bool) -> Result<Self, DbErr>
+        where
+            C: ConnectionTrait,
+        {
+            // Every save keeps the search column in step with its fields.
+            self.search_text = crate::search::column(
+                self.search_text,
+                &[&self.email, &self.first_name, &self.last_name],
+            )?;
+            Ok(self)
+        }
+    }
 }
 
 pub mod session {

@@ -134,10 +134,22 @@ pub mod message {
         pub created_at: DateTimeUtc,
         pub edited_at: Option<DateTimeUtc>,
         pub deleted_at: Option<DateTimeUtc>,
+        /// The searchable fields folded for search (see `crate::search`); filled on save.
+        pub search_text: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 
-    impl ActiveModelBehavior for ActiveModel {}
+    #[async_trait::async_trait]
+    impl ActiveModelBehavior for ActiveModel {
+        async fn before_save<C>(mut self, _db: &C, _insert: bool) -> Result<Self, DbErr>
+        where
+            C: ConnectionTrait,
+        {
+            // Every save keeps the search column in step with its fields.
+            self.search_text = crate::search::column(self.search_text, &[&self.body])?;
+            Ok(self)
+        }
+    }
 }

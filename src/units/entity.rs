@@ -131,12 +131,33 @@ pub mod unit {
         pub owner_id: Option<Uuid>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        /// The searchable fields folded for search (see `crate::search`); filled on save.
+        pub search_text: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 
-    impl ActiveModelBehavior for ActiveModel {}
+    #[async_trait::async_trait]
+    impl ActiveModelBehavior for ActiveModel {
+        async fn before_save<C>(mut self, _db: &C, _insert: bool) -> Result<Self, DbErr>
+        where
+            C: ConnectionTrait,
+        {
+            // Every save keeps the search column in step with its fields.
+            self.search_text = crate::search::column(
+                self.search_text,
+                &[
+                    &self.vin,
+                    &self.make,
+                    &self.model,
+                    &self.trim,
+                    &self.license_plate,
+                ],
+            )?;
+            Ok(self)
+        }
+    }
 }
 
 pub mod unit_photo {

@@ -40,15 +40,8 @@ pub async fn list_users(
 pub(super) fn filtered_users(filter: &UserFilter) -> AppResult<Select<user::Entity>> {
     let mut query = user::Entity::find();
     if let Some(search) = input::optional("search", filter.search.as_deref(), 100)? {
-        let col = |c: user::Column| Expr::col((user::Entity, c));
-        query = query.filter(input::contains_any(
-            [
-                col(user::Column::Email),
-                col(user::Column::FirstName),
-                col(user::Column::LastName),
-            ],
-            &search,
-        ));
+        // Email and names (see `user::Model::search_text`).
+        query = query.filter(crate::search::contains(user::Column::SearchText, &search));
     }
     if let Some(roles) = &filter.roles {
         query = query.filter(user::Column::Role.is_in(roles.iter().copied()));

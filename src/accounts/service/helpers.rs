@@ -71,6 +71,8 @@ impl ValidAccount {
             last_seen_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
+            // Filled from the names and email when saved.
+            search_text: sea_orm::ActiveValue::NotSet,
         })
     }
 }

@@ -171,6 +171,7 @@ pub async fn post(
         created_at: now,
         edited_at: None,
         deleted_at: None,
+        search_text: None,
     };
     let active: message::ActiveModel = model.into();
     let message = match active.insert(&txn).await {

@@ -26,8 +26,8 @@ pub async fn messages(
     readable(&state.db, viewer, room_id).await?;
     let mut query = message::Entity::find().filter(message::Column::RoomId.eq(room_id));
     if let Some(search) = input::optional("search", search, 100)? {
-        query = query.filter(input::contains_any(
-            [Expr::col((message::Entity, message::Column::Body))],
+        query = query.filter(crate::search::contains(
+            message::Column::SearchText,
             &search,
         ));
     }

@@ -159,6 +159,7 @@ pub async fn create_unit(
         owner_id,
         created_at: now,
         updated_at: now,
+        search_text: None,
     };
     apply(&mut unit, &new.details)?;
     let taken = unit::Entity::find()

@@ -84,18 +84,8 @@ pub(super) fn filtered(
         Audience::Public => q = q.filter(unit::Column::IsListed.eq(true)),
     }
     if let Some(search) = input::optional("search", filter.search.as_deref(), 100)? {
-        let col = |c: unit::Column| Expr::col((unit::Entity, c));
-        q = q.filter(input::contains_any(
-            [
-                unit::Column::Vin,
-                unit::Column::Make,
-                unit::Column::Model,
-                unit::Column::Trim,
-                unit::Column::LicensePlate,
-            ]
-            .map(col),
-            &search,
-        ));
+        // VIN, make, model, trim and plate (see `unit::Model::search_text`).
+        q = q.filter(crate::search::contains(unit::Column::SearchText, &search));
     }
     if let Some(make) = input::optional("make", filter.make.as_deref(), 60)? {
         q = q.filter(lower(unit::Column::Make).eq(make.to_lowercase()));

@@ -48,6 +48,7 @@ pub(super) fn read_unit(c: &mut Columns) -> Result<unit::Model, DbErr> {
         owner_id: c.read()?,
         created_at: c.read()?,
         updated_at: c.read()?,
+        search_text: c.read()?,
     })
 }
 
