@@ -12,20 +12,18 @@
 //! away, publishing retries with backoff (holding what waits, never blocking the publisher) and the
 //! subscription is re-made with backoff; `/ready` says 503 meanwhile.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use futures_util::Stream;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use uuid::Uuid;
-
-use crate::chat::entity::{message, room};
-use crate::notifications::entity::notification;
 
 /// Who an event is addressed to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -48,53 +46,123 @@ impl fmt::Display for Topic {
     }
 }
 
-/// What happened.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Event {
-    /// A notification was stored for the topic's user.
-    NotificationCreated(notification::Model),
-    /// A message was sent to the room.
-    MessageCreated(message::Model),
-    /// A message's body changed.
-    MessageEdited(message::Model),
-    /// A message was deleted (it keeps its place).
-    MessageDeleted(message::Model),
-    /// Someone started or stopped typing in the room (not stored).
-    Typing {
-        room_id: Uuid,
-        user_id: Uuid,
-        is_typing: bool,
-        expires_at: DateTime<Utc>,
-    },
-    MemberAdded {
-        room_id: Uuid,
-        user_id: Uuid,
-        added_by: Option<Uuid>,
-    },
-    MemberRemoved {
-        room_id: Uuid,
-        user_id: Uuid,
-        removed_by: Option<Uuid>,
-    },
-    RoomUpdated(room::Model),
-    /// A member moved their read mark.
-    RoomRead {
-        room_id: Uuid,
-        user_id: Uuid,
-        last_read_at: DateTime<Utc>,
-    },
-    /// To a member's user topic: something new in one of their rooms.
-    RoomActivity {
-        room_id: Uuid,
-    },
-    /// An instance ended a session or changed a role or status.
-    SessionsChanged,
-    /// To the user topics of those who share a room with the user.
-    PresenceChanged {
-        user_id: Uuid,
-        is_online: bool,
-        last_seen_at: Option<DateTime<Utc>>,
-    },
+/// A domain's events (`chat::events::ChatEvent`, `notifications::events::NotificationEvent` …):
+/// its own types, serialised on the wire between instances under a kind and a version. A change
+/// of a payload that older instances could not read bumps `VERSION`; an instance ignores (and
+/// logs) a version it does not know instead of misreading it.
+pub trait DomainEvent: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The name of the domain's events on the wire.
+    const KIND: &'static str;
+    const VERSION: u32;
+}
+
+/// An event on its way to subscribers: published here (typed), or heard from another instance
+/// (read from its wire form the first time a subscriber asks, once for all subscribers).
+pub struct Event {
+    kind: String,
+    version: u32,
+    typed: OnceLock<Option<Box<dyn Any + Send + Sync>>>,
+    wire: Option<serde_json::Value>,
+    /// Writes the typed value in wire form (for Redis).
+    encode: Option<fn(&(dyn Any + Send + Sync)) -> Option<serde_json::Value>>,
+}
+
+fn encode<E: DomainEvent>(value: &(dyn Any + Send + Sync)) -> Option<serde_json::Value> {
+    let event = value.downcast_ref::<E>()?;
+    serde_json::to_value(event)
+        .map_err(|err| tracing::error!(%err, kind = E::KIND, "an event could not be encoded"))
+        .ok()
+}
+
+impl Event {
+    pub fn new<E: DomainEvent>(event: E) -> Self {
+        Self {
+            kind: E::KIND.to_string(),
+            version: E::VERSION,
+            typed: OnceLock::from(Some(Box::new(event) as Box<dyn Any + Send + Sync>)),
+            wire: None,
+            encode: Some(encode::<E>),
+        }
+    }
+
+    /// The event as `E`, when it is one of `E`'s kind and version.
+    pub fn get<E: DomainEvent>(&self) -> Option<&E> {
+        if self.kind != E::KIND {
+            return None;
+        }
+        if self.version != E::VERSION {
+            tracing::warn!(
+                kind = E::KIND,
+                version = self.version,
+                "an event of an unknown version was ignored"
+            );
+            return None;
+        }
+        let typed = self.typed.get_or_init(|| {
+            let wire = self.wire.clone()?;
+            match serde_json::from_value::<E>(wire) {
+                Ok(event) => Some(Box::new(event)),
+                Err(err) => {
+                    tracing::warn!(%err, kind = E::KIND, "an event from another instance was unreadable");
+                    None
+                }
+            }
+        });
+        typed.as_ref()?.downcast_ref::<E>()
+    }
+
+    fn wire_form(&self) -> Option<serde_json::Value> {
+        if let Some(wire) = &self.wire {
+            return Some(wire.clone());
+        }
+        let typed = self.typed.get()?.as_ref()?;
+        (self.encode?)(typed.as_ref())
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Event({} v{})", self.kind, self.version)
+    }
+}
+
+/// Events waiting for their transaction to commit. Services put what their transaction makes
+/// true here and publish it once the commit succeeded, so nothing is announced that did not
+/// happen; `#[must_use]` keeps an outbox from being dropped unpublished by accident.
+#[must_use = "publish the events once the transaction commits"]
+#[derive(Default, Debug)]
+pub struct Outbox(Vec<(Topic, Event)>);
+
+impl Outbox {
+    /// An outbox holding one event.
+    pub fn of<E: DomainEvent>(topic: Topic, event: E) -> Self {
+        let mut outbox = Self::default();
+        outbox.push(topic, event);
+        outbox
+    }
+
+    pub fn push<E: DomainEvent>(&mut self, topic: Topic, event: E) {
+        self.0.push((topic, Event::new(event)));
+    }
+
+    pub fn extend(&mut self, other: Outbox) {
+        self.0.extend(other.0);
+    }
+
+    /// Delivers every event, in order. Call after the commit.
+    pub fn publish(self, events: &Events) {
+        for (topic, event) in self.0 {
+            events.publish(topic, event);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 /// What a subscriber receives: an event, or word that it fell behind and missed some.
@@ -123,7 +191,9 @@ struct RedisBus {
 struct Envelope {
     from: Uuid,
     topic: Topic,
-    event: Event,
+    kind: String,
+    version: u32,
+    event: serde_json::Value,
 }
 
 /// The Redis channel every process publishes to and listens on.
@@ -211,26 +281,27 @@ impl Events {
             .is_none_or(|bus| bus.subscribed.load(Ordering::Acquire))
     }
 
-    /// Publishes one event. Call it after the transaction that made the event true committed.
-    pub fn publish(&self, topic: Topic, event: Event) {
+    /// Publishes one event (through an `Outbox`, after the commit that made it true).
+    fn publish(&self, topic: Topic, event: Event) {
         if let Some(bus) = &self.redis {
-            let envelope = Envelope {
+            let envelope = event.wire_form().map(|wire| Envelope {
                 from: bus.instance,
                 topic,
-                event,
-            };
-            match serde_json::to_vec(&envelope) {
-                Ok(bytes) => {
+                kind: event.kind.clone(),
+                version: event.version,
+                event: wire,
+            });
+            match envelope.map(|e| serde_json::to_vec(&e)) {
+                Some(Ok(bytes)) => {
                     if bus.outgoing.try_send(bytes).is_err() {
                         tracing::warn!(%topic, "Redis is behind: an event for other instances was dropped");
                     }
                 }
-                Err(err) => tracing::error!(%err, "an event could not be encoded"),
+                Some(Err(err)) => tracing::error!(%err, "an event could not be encoded"),
+                None => {}
             }
-            self.hub.deliver(topic, Arc::new(envelope.event));
-        } else {
-            self.hub.deliver(topic, Arc::new(event));
         }
+        self.hub.deliver(topic, Arc::new(event));
     }
 
     /// Listens to a topic from now on.
@@ -312,7 +383,14 @@ async fn listen(
             while let Some(message) = messages.next().await {
                 match serde_json::from_slice::<Envelope>(message.get_payload_bytes()) {
                     Ok(envelope) if envelope.from != me => {
-                        hub.deliver(envelope.topic, Arc::new(envelope.event));
+                        let event = Event {
+                            kind: envelope.kind,
+                            version: envelope.version,
+                            typed: OnceLock::new(),
+                            wire: Some(envelope.event),
+                            encode: None,
+                        };
+                        hub.deliver(envelope.topic, Arc::new(event));
                     }
                     Ok(_) => {}
                     Err(err) => tracing::warn!(%err, "an event from Redis was unreadable"),
@@ -365,27 +443,31 @@ mod tests {
     use super::*;
     use futures_util::StreamExt;
 
-    fn event(n: i32) -> Event {
-        let now = crate::clock::now();
-        Event::NotificationCreated(notification::Model {
-            id: Uuid::now_v7(),
-            user_id: Uuid::nil(),
-            kind: crate::notifications::entity::NotificationKind::System,
-            title: format!("n{n}"),
-            body: String::new(),
-            subject_type: None,
-            subject_id: None,
-            is_read: false,
-            read_at: None,
-            created_at: now,
-        })
+    #[derive(Debug, Serialize, Deserialize, PartialEq)]
+    struct Said(String);
+
+    impl DomainEvent for Said {
+        const KIND: &'static str = "test";
+        const VERSION: u32 = 1;
+    }
+
+    #[derive(Debug, Serialize, Deserialize)]
+    struct Other;
+
+    impl DomainEvent for Other {
+        const KIND: &'static str = "other";
+        const VERSION: u32 = 1;
+    }
+
+    fn publish(events: &Events, topic: Topic, n: i32) {
+        Outbox::of(topic, Said(format!("n{n}"))).publish(events);
     }
 
     fn title(delivery: Option<Delivery>) -> String {
         match delivery {
-            Some(Delivery::Event(e)) => match &*e {
-                Event::NotificationCreated(n) => n.title.clone(),
-                other => format!("{other:?}"),
+            Some(Delivery::Event(e)) => match e.get::<Said>() {
+                Some(Said(text)) => text.clone(),
+                None => format!("{e:?}"),
             },
             other => format!("{other:?}"),
         }
@@ -398,9 +480,9 @@ mod tests {
         let other = Topic::User(Uuid::now_v7());
         let mut a = Box::pin(events.subscribe(me));
         let mut b = Box::pin(events.subscribe(me));
-        events.publish(other, event(0));
-        events.publish(me, event(1));
-        events.publish(me, event(2));
+        publish(&events, other, 0);
+        publish(&events, me, 1);
+        publish(&events, me, 2);
         for s in [&mut a, &mut b] {
             assert_eq!(title(s.next().await), "n1");
             assert_eq!(title(s.next().await), "n2");
@@ -411,7 +493,7 @@ mod tests {
     async fn topics_exist_only_while_someone_listens() {
         let events = Events::in_process(16);
         let me = Topic::User(Uuid::now_v7());
-        events.publish(me, event(1));
+        publish(&events, me, 1);
         assert_eq!(events.topics(), 0);
         let a = events.subscribe(me);
         let b = events.subscribe(me);
@@ -428,12 +510,29 @@ mod tests {
         let me = Topic::User(Uuid::now_v7());
         let mut slow = Box::pin(events.subscribe(me));
         for n in 0..10 {
-            events.publish(me, event(n));
+            publish(&events, me, n);
         }
         match slow.next().await {
             Some(Delivery::Missed(n)) => assert_eq!(n, 6),
             other => panic!("expected a missed count, got {other:?}"),
         }
         assert_eq!(title(slow.next().await), "n6");
+    }
+
+    #[test]
+    fn an_event_is_read_as_its_own_kind_and_version_only() {
+        let local = Event::new(Said("hi".into()));
+        assert_eq!(local.get::<Said>(), Some(&Said("hi".into())));
+        assert!(local.get::<Other>().is_none());
+        let wire = local.wire_form().expect("encodes");
+        let heard = |version| Event {
+            kind: "test".into(),
+            version,
+            typed: OnceLock::new(),
+            wire: Some(wire.clone()),
+            encode: None,
+        };
+        assert_eq!(heard(1).get::<Said>(), Some(&Said("hi".into())));
+        assert!(heard(2).get::<Said>().is_none());
     }
 }

@@ -17,7 +17,21 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::clock;
-use crate::events::{Event, Topic};
+use crate::events::{DomainEvent, Outbox, Topic};
+
+/// To the user topics of those who share a room with the user: they came online or went
+/// offline. On the wire as `presence` version 1.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PresenceChanged {
+    pub user_id: Uuid,
+    pub is_online: bool,
+    pub last_seen_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl DomainEvent for PresenceChanged {
+    const KIND: &'static str = "presence";
+    const VERSION: u32 = 1;
+}
 
 #[derive(Clone)]
 pub struct Presence {
@@ -271,16 +285,18 @@ async fn announce(
             return;
         }
     };
+    let mut outbox = Outbox::default();
     for peer in peers {
-        state.events.publish(
+        outbox.push(
             Topic::User(peer),
-            Event::PresenceChanged {
+            PresenceChanged {
                 user_id: user,
                 is_online,
                 last_seen_at,
             },
         );
     }
+    outbox.publish(&state.events);
 }
 
 /// Keeps a user counted as connected for as long as it lives (one per accepted socket).

@@ -102,10 +102,20 @@ impl SessionCache {
     }
 }
 
+/// An instance ended a session or changed a role or status: other instances drop what they
+/// cached. On the wire as `sessions` version 1.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct SessionsChanged;
+
+impl crate::events::DomainEvent for SessionsChanged {
+    const KIND: &'static str = "sessions";
+    const VERSION: u32 = 1;
+}
+
 /// With Redis: tells the other instances when this one ended a session or changed a role, and
 /// counts what they announce, so that their session caches and open sockets look again.
 pub fn announce_session_changes(events: &crate::events::Events) {
-    use crate::events::{Event, Topic};
+    use crate::events::{Outbox, Topic};
     use futures_util::StreamExt;
     let announcer = events.clone();
     tokio::spawn(async move {
@@ -116,7 +126,7 @@ pub fn announce_session_changes(events: &crate::events::Events) {
             let now = local_epoch();
             if now != told {
                 told = now;
-                announcer.publish(Topic::Sessions, Event::SessionsChanged);
+                Outbox::of(Topic::Sessions, SessionsChanged).publish(&announcer);
             }
         }
     });

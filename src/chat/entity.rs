@@ -59,7 +59,7 @@ pub enum MessageKind {
 pub mod room {
     use super::*;
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "chat_rooms")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
@@ -92,7 +92,7 @@ pub mod room {
 pub mod member {
     use super::*;
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "chat_members")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
@@ -115,7 +115,7 @@ pub mod member {
 pub mod message {
     use super::*;
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "chat_messages")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]

@@ -2,6 +2,7 @@
 //! numbered per room, typing indicators; every change published to the room once it commits.
 
 pub mod entity;
+pub mod events;
 pub mod graphql;
 pub mod loaders;
 pub mod service;

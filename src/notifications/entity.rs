@@ -56,7 +56,7 @@ pub enum NotificationKind {
 pub mod notification {
     use super::*;
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "notifications")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]

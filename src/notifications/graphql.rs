@@ -6,8 +6,9 @@ use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
 
 use super::entity::{notification, NotificationKind};
+use super::events::NotificationEvent;
 use super::service;
-use crate::events::{Delivery, Event, Topic};
+use crate::events::{Delivery, Topic};
 use crate::graphql::pagination::{self, Page};
 use crate::graphql::{parse_id, state, to_id, viewer};
 use crate::paging::PageArgs;
@@ -120,9 +121,10 @@ impl NotificationsSubscription {
         let deliveries = state(ctx)?.events.subscribe(Topic::User(user));
         Ok(deliveries.filter_map(|delivery| async move {
             match delivery {
-                Delivery::Event(event) => match &*event {
-                    Event::NotificationCreated(n) => Some(Ok(Notification(n.clone()))),
-                    _ => None,
+                Delivery::Event(event) => match event.get::<NotificationEvent>()? {
+                    NotificationEvent::Created { notification } => {
+                        Some(Ok(Notification(notification.clone().into())))
+                    }
                 },
                 Delivery::Missed(n) => Some(Err(missed(n))),
             }

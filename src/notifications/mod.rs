@@ -1,5 +1,6 @@
 //! Notifications (PRODUCT.md §8): stored for one user, then pushed live.
 
 pub mod entity;
+pub mod events;
 pub mod graphql;
 pub mod service;

@@ -12,7 +12,10 @@ use crate::app::AppState;
 use crate::auth::Viewer;
 use crate::clock;
 use crate::error::{AppError, AppResult};
-use crate::events::{Event, Events, Topic};
+use crate::events::Outbox;
+use crate::events::Topic;
+
+use super::events::NotificationEvent;
 use crate::paging::{self, KeyKind, PageArgs, Slice, Sort};
 
 /// A notification about to be stored: for whom, what, and what it is about.
@@ -23,35 +26,6 @@ pub struct Notice {
     pub body: String,
     /// The kind of thing it is about (`ServiceRecord`, `Sale`, `Referral`, `ChatRoom`…) and its id.
     pub subject: Option<(&'static str, Uuid)>,
-}
-
-/// Notifications stored in a transaction, waiting for it to commit before they go out live.
-#[must_use = "publish the stored notifications once the transaction commits"]
-#[derive(Default, Debug)]
-pub struct Outbox(Vec<notification::Model>);
-
-impl Outbox {
-    pub fn extend(&mut self, other: Outbox) {
-        self.0.extend(other.0);
-    }
-
-    /// Pushes each notification to its user's live subscriptions. Call after the commit.
-    pub fn publish(self, events: &Events) {
-        for notification in self.0 {
-            events.publish(
-                Topic::User(notification.user_id),
-                Event::NotificationCreated(notification),
-            );
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 /// Keeps a text within its column, cutting on a character boundary.
@@ -123,7 +97,13 @@ pub async fn store(
             created_at: clock::now(),
         };
         let active: notification::ActiveModel = model.into();
-        outbox.0.push(active.insert(db).await?);
+        let stored = active.insert(db).await?;
+        outbox.push(
+            Topic::User(stored.user_id),
+            NotificationEvent::Created {
+                notification: stored.into(),
+            },
+        );
     }
     Ok(outbox)
 }

@@ -15,8 +15,9 @@ use crate::app::AppState;
 use crate::auth::Viewer;
 use crate::clock;
 use crate::error::{AppError, AppResult};
+use crate::events::Outbox;
 use crate::notifications::entity::NotificationKind;
-use crate::notifications::service::{self as notifications, Notice, Outbox};
+use crate::notifications::service::{self as notifications, Notice};
 
 /// The user whose code this is, or `BAD_USER_INPUT` on `referralCode`.
 pub async fn referrer_by_code(db: &impl ConnectionTrait, raw: &str) -> AppResult<user::Model> {

@@ -152,54 +152,57 @@ pub enum ChatRoomEvent {
 }
 
 impl ChatRoomEvent {
-    pub(super) fn from_event(event: &Event) -> Option<Self> {
-        Some(match event {
-            Event::MessageCreated(m) => Self::MessageCreated(MessageCreated(m.clone())),
-            Event::MessageEdited(m) => Self::MessageEdited(MessageEdited(m.clone())),
-            Event::MessageDeleted(m) => Self::MessageDeleted(MessageDeleted(m.clone())),
-            Event::Typing {
+    pub(super) fn from_event(event: &ChatEvent) -> Option<Self> {
+        Some(match event.clone() {
+            ChatEvent::MessageCreated { message } => {
+                Self::MessageCreated(MessageCreated(message.into()))
+            }
+            ChatEvent::MessageEdited { message } => {
+                Self::MessageEdited(MessageEdited(message.into()))
+            }
+            ChatEvent::MessageDeleted { message } => {
+                Self::MessageDeleted(MessageDeleted(message.into()))
+            }
+            ChatEvent::Typing {
                 room_id,
                 user_id,
                 is_typing,
                 expires_at,
             } => Self::TypingEvent(TypingEvent {
-                room_id: *room_id,
-                user_id: *user_id,
-                is_typing: *is_typing,
-                expires_at: *expires_at,
+                room_id,
+                user_id,
+                is_typing,
+                expires_at,
             }),
-            Event::MemberAdded {
+            ChatEvent::MemberAdded {
                 room_id,
                 user_id,
                 added_by,
             } => Self::MemberAdded(MemberAdded {
-                room_id: *room_id,
-                user_id: *user_id,
-                added_by: *added_by,
+                room_id,
+                user_id,
+                added_by,
             }),
-            Event::MemberRemoved {
+            ChatEvent::MemberRemoved {
                 room_id,
                 user_id,
                 removed_by,
             } => Self::MemberRemoved(MemberRemoved {
-                room_id: *room_id,
-                user_id: *user_id,
-                removed_by: *removed_by,
+                room_id,
+                user_id,
+                removed_by,
             }),
-            Event::RoomUpdated(r) => Self::RoomUpdated(RoomUpdated(r.clone())),
-            Event::RoomRead {
+            ChatEvent::RoomUpdated { room } => Self::RoomUpdated(RoomUpdated(room.into())),
+            ChatEvent::RoomRead {
                 room_id,
                 user_id,
                 last_read_at,
             } => Self::RoomRead(RoomRead {
-                room_id: *room_id,
-                user_id: *user_id,
-                last_read_at: *last_read_at,
+                room_id,
+                user_id,
+                last_read_at,
             }),
-            Event::NotificationCreated(_)
-            | Event::RoomActivity { .. }
-            | Event::PresenceChanged { .. }
-            | Event::SessionsChanged => return None,
+            ChatEvent::RoomActivity { .. } => return None,
         })
     }
 }
@@ -286,13 +289,16 @@ pub(super) fn room_events(
                 return None;
             }
             loop {
-                let event: Arc<Event> = match deliveries.next().await? {
+                let event: Arc<crate::events::Event> = match deliveries.next().await? {
                     Delivery::Missed(n) => return Some((Err(missed(n)), (deliveries, false))),
                     Delivery::Event(event) => event,
                 };
+                let Some(event) = event.get::<ChatEvent>() else {
+                    continue;
+                };
                 let removed =
-                    matches!(&*event, Event::MemberRemoved { user_id, .. } if *user_id == me);
-                if let Some(item) = ChatRoomEvent::from_event(&event) {
+                    matches!(event, ChatEvent::MemberRemoved { user_id, .. } if *user_id == me);
+                if let Some(item) = ChatRoomEvent::from_event(event) {
                     return Some((Ok(item), (deliveries, removed)));
                 }
             }

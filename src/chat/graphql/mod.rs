@@ -12,15 +12,17 @@ use uuid::Uuid;
 use sea_orm::sea_query::Expr;
 
 use super::entity::{member, message, room, ChatRoomKind, MessageKind};
+use super::events::ChatEvent;
 use super::loaders::{LastMessage, Members, RoomId, Rooms, Unread};
 use super::service::{self, NewGroup, OpenSupport, RoomUpdate, SubjectType};
 use crate::accounts::graphql::User;
 use crate::accounts::loaders::{UserId, Users};
 use crate::auth::viewer::Identity;
 use crate::error::AppError;
-use crate::events::{Delivery, Event, Topic};
+use crate::events::{Delivery, Topic};
 use crate::graphql::pagination::{self, Page};
 use crate::graphql::{loader, parse_id, parse_optional_id, state, to_id, viewer};
+use crate::notifications::events::NotificationEvent;
 use crate::notifications::graphql::{missed, Notification};
 use crate::paging::{self, KeyKind, PageArgs, Slice, Sort};
 use crate::sales::graphql::Sale;

@@ -63,26 +63,24 @@ impl ChatSubscription {
         Ok(deliveries.filter_map(|delivery| async move {
             match delivery {
                 Delivery::Missed(n) => Some(Err(missed(n))),
-                Delivery::Event(event) => match &*event {
-                    Event::RoomActivity { room_id } => {
-                        Some(Ok(UserEvent::RoomActivity(RoomActivity {
+                Delivery::Event(event) => {
+                    if let Some(ChatEvent::RoomActivity { room_id }) = event.get::<ChatEvent>() {
+                        return Some(Ok(UserEvent::RoomActivity(RoomActivity {
                             room_id: *room_id,
-                        })))
+                        })));
                     }
-                    Event::NotificationCreated(n) => Some(Ok(UserEvent::NotificationCreated(
-                        NotificationCreated(n.clone()),
-                    ))),
-                    Event::PresenceChanged {
-                        user_id,
-                        is_online,
-                        last_seen_at,
-                    } => Some(Ok(UserEvent::PresenceChanged(PresenceChanged {
-                        user_id: *user_id,
-                        is_online: *is_online,
-                        last_seen_at: *last_seen_at,
-                    }))),
-                    _ => None,
-                },
+                    if let Some(NotificationEvent::Created { notification }) = event.get() {
+                        return Some(Ok(UserEvent::NotificationCreated(NotificationCreated(
+                            notification.clone().into(),
+                        ))));
+                    }
+                    let presence = event.get::<crate::presence::PresenceChanged>()?;
+                    Some(Ok(UserEvent::PresenceChanged(PresenceChanged {
+                        user_id: presence.user_id,
+                        is_online: presence.is_online,
+                        last_seen_at: presence.last_seen_at,
+                    })))
+                }
             }
         }))
     }

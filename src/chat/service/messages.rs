@@ -198,27 +198,30 @@ pub async fn post(
         .exec(&txn)
         .await?;
     let members = member_ids(&txn, room_id).await?;
-    let outbox = new_message_notices(&txn, &room, &message, &members).await?;
+    let notices = new_message_notices(&txn, &room, &message, &members).await?;
     txn.commit().await?;
 
+    let mut outbox = Outbox::default();
     if joined {
-        state.events.publish(
+        outbox.push(
             Topic::Room(room_id),
-            Event::MemberAdded {
+            ChatEvent::MemberAdded {
                 room_id,
                 user_id: sender,
                 added_by: None,
             },
         );
     }
-    state
-        .events
-        .publish(Topic::Room(room_id), Event::MessageCreated(message.clone()));
+    outbox.push(
+        Topic::Room(room_id),
+        ChatEvent::MessageCreated {
+            message: message.clone().into(),
+        },
+    );
     for user in &members {
-        state
-            .events
-            .publish(Topic::User(*user), Event::RoomActivity { room_id });
+        outbox.push(Topic::User(*user), ChatEvent::RoomActivity { room_id });
     }
+    outbox.extend(notices);
     outbox.publish(&state.events);
     Ok(message)
 }
@@ -323,10 +326,13 @@ pub async fn edit_message(
         return Err(AppError::conflict("A deleted message cannot be edited."));
     }
     let saved = reload(state, id).await?;
-    state.events.publish(
+    Outbox::of(
         Topic::Room(saved.room_id),
-        Event::MessageEdited(saved.clone()),
-    );
+        ChatEvent::MessageEdited {
+            message: saved.clone().into(),
+        },
+    )
+    .publish(&state.events);
     Ok(saved)
 }
 
@@ -376,10 +382,13 @@ pub async fn delete_message(
         state.media.remove(path).await;
     }
     let saved = reload(state, id).await?;
-    state.events.publish(
+    Outbox::of(
         Topic::Room(saved.room_id),
-        Event::MessageDeleted(saved.clone()),
-    );
+        ChatEvent::MessageDeleted {
+            message: saved.clone().into(),
+        },
+    )
+    .publish(&state.events);
     Ok(saved)
 }
 
@@ -407,16 +416,15 @@ pub async fn mark_read(state: &AppState, viewer: &Viewer, room_id: Uuid) -> AppR
     notifications::mark_read_for_subject(&txn, user_id, NotificationKind::NewMessage, room_id, now)
         .await?;
     txn.commit().await?;
-    state.events.publish(
+    let mut outbox = Outbox::of(
         Topic::Room(room_id),
-        Event::RoomRead {
+        ChatEvent::RoomRead {
             room_id,
             user_id,
             last_read_at: now,
         },
     );
-    state
-        .events
-        .publish(Topic::User(user_id), Event::RoomActivity { room_id });
+    outbox.push(Topic::User(user_id), ChatEvent::RoomActivity { room_id });
+    outbox.publish(&state.events);
     Ok(access.room)
 }

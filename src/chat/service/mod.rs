@@ -18,6 +18,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entity::{member, message, room, ChatRoomKind, MessageKind};
+use super::events::ChatEvent;
 use crate::accounts::entity::user;
 use crate::accounts::service as accounts;
 use crate::accounts::Role;
@@ -26,10 +27,10 @@ use crate::auth::viewer::Identity;
 use crate::auth::Viewer;
 use crate::clock;
 use crate::error::{AppError, AppResult};
-use crate::events::{Event, Events, Topic};
+use crate::events::{Events, Outbox, Topic};
 use crate::input;
 use crate::notifications::entity::NotificationKind;
-use crate::notifications::service::{self as notifications, Notice, Outbox};
+use crate::notifications::service::{self as notifications, Notice};
 use crate::paging::{self, KeyKind, PageArgs, Slice, Sort};
 use crate::sales::service as sales;
 use crate::units::service as units;

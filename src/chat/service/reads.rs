@@ -265,15 +265,17 @@ pub(crate) fn publish_typing(
     is_typing: bool,
     expires_at: DateTime<Utc>,
 ) {
-    events.publish(
+    // Nothing is stored: the outbox delivers at once.
+    Outbox::of(
         Topic::Room(room_id),
-        Event::Typing {
+        ChatEvent::Typing {
             room_id,
             user_id,
             is_typing,
             expires_at,
         },
-    );
+    )
+    .publish(events);
 }
 
 #[cfg(test)]

@@ -360,9 +360,13 @@ pub async fn update_room(
         .reset_all()
         .update(&state.db)
         .await?;
-    state
-        .events
-        .publish(Topic::Room(id), Event::RoomUpdated(saved.clone()));
+    Outbox::of(
+        Topic::Room(id),
+        ChatEvent::RoomUpdated {
+            room: saved.clone().into(),
+        },
+    )
+    .publish(&state.events);
     Ok(saved)
 }
 
@@ -391,16 +395,17 @@ pub async fn add_member(
         Err(AppError::Conflict { .. }) => return Ok(access.room),
         Err(err) => return Err(err),
     }
-    let outbox = notifications::store(&txn, [member_added_notice(&access.room, user_id)]).await?;
+    let notices = notifications::store(&txn, [member_added_notice(&access.room, user_id)]).await?;
     txn.commit().await?;
-    state.events.publish(
+    let mut outbox = Outbox::of(
         Topic::Room(room_id),
-        Event::MemberAdded {
+        ChatEvent::MemberAdded {
             room_id,
             user_id,
             added_by: Some(access.identity.user_id),
         },
     );
+    outbox.extend(notices);
     outbox.publish(&state.events);
     Ok(access.room)
 }
@@ -437,14 +442,15 @@ pub(super) async fn drop_member(
     if result.rows_affected == 0 {
         return Ok(false);
     }
-    state.events.publish(
+    Outbox::of(
         Topic::Room(room_id),
-        Event::MemberRemoved {
+        ChatEvent::MemberRemoved {
             room_id,
             user_id,
             removed_by,
         },
-    );
+    )
+    .publish(&state.events);
     Ok(true)
 }
 
