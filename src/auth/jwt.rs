@@ -1,13 +1,13 @@
 //! Access tokens: HS256 JWTs carrying `sub`, `role`, `sid` (the session), `iat` and `exp`.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::cache::Bounded;
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -28,10 +28,10 @@ pub struct JwtKeys {
     /// Tokens whose signature checked out, with their claims: a client sends the same token
     /// with every request until it expires, and checking an HMAC costs more than the rest of
     /// a small request's own work. Only expiry is checked again.
-    verified: Arc<Mutex<HashMap<String, Claims>>>,
+    verified: Arc<Bounded<String, Claims>>,
 }
 
-/// At most this many verified tokens are remembered; when full, the memory starts over.
+/// At most this many verified tokens are remembered.
 const VERIFIED_TOKENS: usize = 4096;
 
 impl JwtKeys {
@@ -44,7 +44,7 @@ impl JwtKeys {
             encoding: EncodingKey::from_secret(secret.as_bytes()),
             decoding: DecodingKey::from_secret(secret.as_bytes()),
             validation,
-            verified: Arc::default(),
+            verified: Arc::new(Bounded::new(VERIFIED_TOKENS)),
         }
     }
 
@@ -72,7 +72,7 @@ impl JwtKeys {
             || AppError::Unauthenticated("Your sign-in is invalid or has expired.".into());
         // Expired the second after `exp`, as `decode` with no leeway has it.
         let live = |claims: &Claims| claims.exp >= jsonwebtoken::get_current_timestamp() as i64;
-        if let Some(claims) = self.remembered().get(token) {
+        if let Some(claims) = self.verified.lock().get(token) {
             return if live(claims) {
                 Ok(claims.clone())
             } else {
@@ -82,16 +82,10 @@ impl JwtKeys {
         let claims = decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|_| refused())?
             .claims;
-        let mut remembered = self.remembered();
-        if remembered.len() >= VERIFIED_TOKENS {
-            remembered.clear();
-        }
-        remembered.insert(token.to_string(), claims.clone());
+        self.verified
+            .lock()
+            .insert(token.to_string(), claims.clone());
         Ok(claims)
-    }
-
-    fn remembered(&self) -> std::sync::MutexGuard<'_, HashMap<String, Claims>> {
-        self.verified.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -149,7 +143,7 @@ mod tests {
         let token = issued(&keys, now, now + chrono::Duration::minutes(5));
         assert!(keys.verify(&token).is_ok());
         assert!(keys.verify(&token).is_ok());
-        if let Some(claims) = keys.remembered().get_mut(&token) {
+        if let Some(claims) = keys.verified.lock().get_mut(&token) {
             claims.exp = now.timestamp() - 1;
         }
         assert!(keys.verify(&token).is_err());

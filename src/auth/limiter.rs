@@ -8,10 +8,11 @@
 //! exactly what one does. While Redis does not answer, each process counts in its own memory
 //! (logging that once, and once more when Redis is back).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use crate::cache::Bounded;
 
 /// One limit: at most `max` hits under `key` in any `window`.
 #[derive(Debug, Clone)]
@@ -171,45 +172,36 @@ impl Limiter {
     }
 }
 
-/// The windows of one process.
-#[derive(Default)]
+/// The windows of one process, by key.
 struct LocalLimiter {
-    state: Mutex<State>,
+    hits: Bounded<String, VecDeque<Instant>>,
 }
 
-#[derive(Default)]
-struct State {
-    hits: HashMap<String, VecDeque<Instant>>,
-    pruned_at: Option<Instant>,
-}
-
-/// Past this many keys, keys with no recent hit are dropped (at most every `PRUNE_EVERY`), so
-/// that addresses sprayed once do not pile up.
-const PRUNE_AT: usize = 10_000;
-const PRUNE_EVERY: Duration = Duration::from_secs(10);
+/// At most this many keys are tracked; when full, keys with no hit in the longest window go
+/// first, so that addresses sprayed once do not pile up.
+const MAX_KEYS: usize = 100_000;
 /// No rule's window is longer than this.
 const LONGEST_WINDOW: Duration = Duration::from_secs(3600);
+
+impl Default for LocalLimiter {
+    fn default() -> Self {
+        Self {
+            hits: Bounded::with_stale(MAX_KEYS, |hits| {
+                hits.back().is_none_or(|t| t.elapsed() >= LONGEST_WINDOW)
+            }),
+        }
+    }
+}
 
 impl LocalLimiter {
     /// Records one hit under every rule if all of them allow it; otherwise records nothing and
     /// returns the seconds until the strictest rule allows another hit.
     pub fn hit(&self, rules: &[Rule]) -> Result<(), u64> {
         let now = Instant::now();
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let due = state
-            .pruned_at
-            .is_none_or(|at| now.duration_since(at) >= PRUNE_EVERY);
-        if state.hits.len() > PRUNE_AT && due {
-            state.hits.retain(|_, q| {
-                q.back()
-                    .is_some_and(|t| now.duration_since(*t) < LONGEST_WINDOW)
-            });
-            state.pruned_at = Some(now);
-        }
-        let hits = &mut state.hits;
+        let mut hits = self.hits.lock();
         let mut retry_after = 0u64;
         for rule in rules {
-            let queue = hits.entry(rule.key.clone()).or_default();
+            let queue = hits.get_or_insert_with(rule.key.clone(), VecDeque::new);
             while queue
                 .front()
                 .is_some_and(|t| now.duration_since(*t) >= rule.window)
@@ -226,16 +218,17 @@ impl LocalLimiter {
             return Err(retry_after);
         }
         for rule in rules {
-            hits.entry(rule.key.clone()).or_default().push_back(now);
+            hits.get_or_insert_with(rule.key.clone(), VecDeque::new)
+                .push_back(now);
         }
         Ok(())
     }
 
     /// Takes back one hit from each rule's key (a reserved attempt that turned out not to count).
     pub fn release(&self, rules: &[Rule]) {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut hits = self.hits.lock();
         for rule in rules {
-            if let Some(queue) = state.hits.get_mut(&rule.key) {
+            if let Some(queue) = hits.get_mut(&rule.key) {
                 queue.pop_back();
             }
         }

@@ -8,15 +8,14 @@
 //! sharing Redis announce their changes to each other (`announce_session_changes`), so another
 //! instance accepts an ended session for a fraction of a second at most.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::viewer::Identity;
+use crate::cache::Bounded;
 
 /// Changes made by this process, and changes other instances announced (see `ws.rs`).
 static LOCAL: AtomicU64 = AtomicU64::new(0);
@@ -52,17 +51,17 @@ struct Entry {
 
 pub struct SessionCache {
     ttl: Duration,
-    entries: Mutex<HashMap<Uuid, Entry>>,
+    entries: Bounded<Uuid, Entry>,
 }
 
-/// More entries than this and the cache starts over (each is one live session).
+/// At most this many sessions are remembered (each is one live session).
 const MAX_ENTRIES: usize = 100_000;
 
 impl SessionCache {
     pub fn new(ttl: Duration) -> Self {
         Self {
             ttl,
-            entries: Mutex::new(HashMap::new()),
+            entries: Bounded::new(MAX_ENTRIES),
         }
     }
 
@@ -71,7 +70,7 @@ impl SessionCache {
         if self.ttl.is_zero() {
             return None;
         }
-        let entries = self.entries.lock().ok()?;
+        let entries = self.entries.lock();
         let entry = entries.get(&session_id)?;
         let fresh = entry.read_at.elapsed() < self.ttl
             && entry.epoch == epoch()
@@ -85,20 +84,15 @@ impl SessionCache {
         if self.ttl.is_zero() {
             return;
         }
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
-            }
-            entries.insert(
-                identity.session_id,
-                Entry {
-                    identity: identity.clone(),
-                    session_expires,
-                    read_at: Instant::now(),
-                    epoch: read_epoch,
-                },
-            );
-        }
+        self.entries.lock().insert(
+            identity.session_id,
+            Entry {
+                identity: identity.clone(),
+                session_expires,
+                read_at: Instant::now(),
+                epoch: read_epoch,
+            },
+        );
     }
 }
 

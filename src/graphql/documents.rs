@@ -8,13 +8,14 @@
 //! `/metrics`, without an extension: any async-graphql extension puts every resolved field on a
 //! slower path.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationDefinition, OperationType,
 };
 use async_graphql::Request;
+
+use crate::cache::Bounded;
 
 /// Documents longer than this are parsed every time and not kept.
 const MAX_CACHED_QUERY_BYTES: usize = 16 * 1024;
@@ -24,8 +25,7 @@ const MAX_PASSES_KEPT: usize = 16;
 const MAX_PASS_BYTES: usize = 1024;
 
 pub struct Documents {
-    parsed: Mutex<HashMap<Arc<str>, Entry>>,
-    capacity: usize,
+    parsed: Bounded<Arc<str>, Entry>,
 }
 
 struct Entry {
@@ -49,12 +49,11 @@ pub struct Prepared {
 }
 
 impl Documents {
-    /// Keeps at most `capacity` documents; when full, it starts over (clients that send a
-    /// different text each time gain nothing from a cache, and lose nothing either).
+    /// Keeps at most `capacity` documents (clients that send a different text each time gain
+    /// nothing from a cache, and lose nothing either).
     pub fn new(capacity: usize) -> Self {
         Self {
-            parsed: Mutex::default(),
-            capacity,
+            parsed: Bounded::new(capacity),
         }
     }
 
@@ -63,6 +62,7 @@ impl Documents {
     pub fn prepare(&self, request: &mut Request) -> Prepared {
         let pass = pass_key(request);
         let found = self
+            .parsed
             .lock()
             .get_key_value(request.query.as_str())
             .map(|(text, entry)| {
@@ -98,7 +98,7 @@ impl Documents {
         let Some((text, pass)) = prepared.key else {
             return;
         };
-        if let Some(entry) = self.lock().get_mut(&text) {
+        if let Some(entry) = self.parsed.lock().get_mut(&text) {
             if entry.passed.len() < MAX_PASSES_KEPT && !entry.passed.contains(&pass) {
                 entry.passed.push(pass);
             }
@@ -112,11 +112,7 @@ impl Documents {
             return Some((None, document));
         }
         let text: Arc<str> = Arc::from(query);
-        let mut parsed = self.lock();
-        if parsed.len() >= self.capacity {
-            parsed.clear();
-        }
-        parsed.insert(
+        self.parsed.lock().insert(
             text.clone(),
             Entry {
                 document: document.clone(),
@@ -126,13 +122,9 @@ impl Documents {
         Some((Some(text), document))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, Entry>> {
-        self.parsed.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.lock().len()
+        self.parsed.lock().len()
     }
 }
 
@@ -196,12 +188,13 @@ mod tests {
     }
 
     #[test]
-    fn a_full_cache_starts_over() {
+    fn a_full_cache_stays_within_its_capacity_and_keeps_the_newest() {
         let documents = Documents::new(2);
         for query in ["{ a }", "{ b }", "{ c }"] {
             documents.prepare(&mut Request::new(query));
         }
-        assert_eq!(documents.len(), 1);
+        assert_eq!(documents.len(), 2);
+        assert!(documents.parsed.lock().get("{ c }").is_some());
     }
 
     #[test]
