@@ -191,9 +191,9 @@ async fn seed(database_url: &str, args: &Args) -> Seeded {
             expires_at: now + chrono::Duration::hours(2),
             revoked_at: None,
         }));
-        let role = autohub::accounts::service::role_name(u.role);
+        let role = sea_orm::ActiveEnum::to_value(&u.role);
         tokens.push(
-            keys.issue(u.id, role, sid, now, now + chrono::Duration::hours(2))
+            keys.issue(u.id, &role, sid, now, now + chrono::Duration::hours(2))
                 .expect("token"),
         );
     }

@@ -291,14 +291,16 @@ impl Events {
                 version: event.version,
                 event: wire,
             });
-            match envelope.map(|e| serde_json::to_vec(&e)) {
-                Some(Ok(bytes)) => {
-                    if bus.outgoing.try_send(bytes).is_err() {
-                        tracing::warn!(%topic, "Redis is behind: an event for other instances was dropped");
-                    }
+            let sent = match envelope.map(|e| serde_json::to_vec(&e)) {
+                Some(Ok(bytes)) => bus.outgoing.try_send(bytes).is_ok(),
+                Some(Err(err)) => {
+                    tracing::error!(%err, "an event could not be encoded");
+                    true
                 }
-                Some(Err(err)) => tracing::error!(%err, "an event could not be encoded"),
-                None => {}
+                None => true,
+            };
+            if !sent {
+                tracing::warn!(%topic, "Redis is behind: an event for other instances was dropped");
             }
         }
         self.hub.deliver(topic, Arc::new(event));

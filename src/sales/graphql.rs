@@ -221,6 +221,67 @@ pub struct UpdateSaleInput {
     notes: Option<String>,
 }
 
+impl TryFrom<SaleFilter> for Filter {
+    type Error = AppError;
+
+    fn try_from(f: SaleFilter) -> Result<Self, AppError> {
+        Ok(Self {
+            from: f.from,
+            to: f.to,
+            salesperson_id: parse_optional_id("salespersonId", f.salesperson_id.as_ref())?,
+            unit_id: parse_optional_id("unitId", f.unit_id.as_ref())?,
+        })
+    }
+}
+
+impl From<Period> for ServicePeriod {
+    fn from(period: Period) -> Self {
+        match period {
+            Period::Day => Self::Day,
+            Period::Week => Self::Week,
+            Period::Month => Self::Month,
+        }
+    }
+}
+
+impl TryFrom<RecordSaleInput> for NewSale {
+    type Error = AppError;
+
+    fn try_from(i: RecordSaleInput) -> Result<Self, AppError> {
+        Ok(Self {
+            unit_id: parse_id("unitId", &i.unit_id)?,
+            salesperson_id: parse_optional_id("salespersonId", i.salesperson_id.as_ref())?,
+            details: SaleDetails {
+                price: Some(i.price),
+                sold_on: Some(i.sold_on),
+                buyer_name: Some(i.buyer_name),
+                buyer_email: i.buyer_email,
+                buyer_phone: i.buyer_phone,
+                buyer_id: parse_optional_id("buyerId", i.buyer_id.as_ref())?,
+                payment_method: Some(i.payment_method),
+                notes: i.notes,
+            },
+        })
+    }
+}
+
+impl TryFrom<UpdateSaleInput> for SaleDetails {
+    type Error = AppError;
+
+    fn try_from(i: UpdateSaleInput) -> Result<Self, AppError> {
+        Ok(Self {
+            price: i.price,
+            sold_on: i.sold_on,
+            buyer_name: i.buyer_name,
+            buyer_email: i.buyer_email,
+            buyer_phone: i.buyer_phone,
+            buyer_id: parse_optional_id("buyerId", i.buyer_id.as_ref())?,
+            payment_method: i.payment_method,
+            notes: i.notes,
+        })
+    }
+}
+
 #[derive(Default)]
 pub struct SalesQuery;
 
@@ -245,13 +306,7 @@ impl SalesQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Page<Sale>> {
-        let f = filter.unwrap_or_default();
-        let filter = Filter {
-            from: f.from,
-            to: f.to,
-            salesperson_id: parse_optional_id("salespersonId", f.salesperson_id.as_ref())?,
-            unit_id: parse_optional_id("unitId", f.unit_id.as_ref())?,
-        };
+        let filter = Filter::try_from(filter.unwrap_or_default())?;
         let args = PageArgs {
             first,
             after,
@@ -277,11 +332,7 @@ impl SalesQuery {
         to: NaiveDate,
         group_by: Period,
     ) -> Result<SalesSummary> {
-        let period = match group_by {
-            Period::Day => ServicePeriod::Day,
-            Period::Week => ServicePeriod::Week,
-            Period::Month => ServicePeriod::Month,
-        };
+        let period = ServicePeriod::from(group_by);
         let s = service::sales_summary(state(ctx)?, viewer(ctx)?, from, to, period).await?;
         Ok(SalesSummary {
             count: int(s.count),
@@ -329,20 +380,7 @@ pub struct SalesMutation;
 impl SalesMutation {
     /// Records a sale: the unit becomes SOLD and unlisted. A unit sells once.
     async fn record_sale(&self, ctx: &Context<'_>, input: RecordSaleInput) -> Result<Sale> {
-        let new = NewSale {
-            unit_id: parse_id("unitId", &input.unit_id)?,
-            salesperson_id: parse_optional_id("salespersonId", input.salesperson_id.as_ref())?,
-            details: SaleDetails {
-                price: Some(input.price),
-                sold_on: Some(input.sold_on),
-                buyer_name: Some(input.buyer_name),
-                buyer_email: input.buyer_email,
-                buyer_phone: input.buyer_phone,
-                buyer_id: parse_optional_id("buyerId", input.buyer_id.as_ref())?,
-                payment_method: Some(input.payment_method),
-                notes: input.notes,
-            },
-        };
+        let new = NewSale::try_from(input)?;
         Ok(Sale(
             service::record_sale(state(ctx)?, viewer(ctx)?, new).await?,
         ))
@@ -351,16 +389,7 @@ impl SalesMutation {
     /// Corrects a sale (staff; or the customer who recorded a private sale).
     async fn update_sale(&self, ctx: &Context<'_>, id: ID, input: UpdateSaleInput) -> Result<Sale> {
         let id = parse_id("id", &id)?;
-        let details = SaleDetails {
-            price: input.price,
-            sold_on: input.sold_on,
-            buyer_name: input.buyer_name,
-            buyer_email: input.buyer_email,
-            buyer_phone: input.buyer_phone,
-            buyer_id: parse_optional_id("buyerId", input.buyer_id.as_ref())?,
-            payment_method: input.payment_method,
-            notes: input.notes,
-        };
+        let details = SaleDetails::try_from(input)?;
         Ok(Sale(
             service::update_sale(state(ctx)?, viewer(ctx)?, id, details).await?,
         ))

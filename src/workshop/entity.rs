@@ -24,15 +24,6 @@ pub enum ServiceStatus {
 }
 
 impl ServiceStatus {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Scheduled => "SCHEDULED",
-            Self::InProgress => "IN_PROGRESS",
-            Self::Completed => "COMPLETED",
-            Self::Cancelled => "CANCELLED",
-        }
-    }
-
     /// The status as a notification says it: "started", "completed"…
     pub fn as_words(self) -> &'static str {
         match self {

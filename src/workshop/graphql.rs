@@ -147,6 +147,54 @@ pub struct UpdateServiceRecordInput {
     notes: Option<String>,
 }
 
+impl TryFrom<ServiceRecordFilter> for RecordFilter {
+    type Error = AppError;
+
+    fn try_from(f: ServiceRecordFilter) -> Result<Self, AppError> {
+        Ok(Self {
+            unit_id: parse_optional_id("unitId", f.unit_id.as_ref())?,
+            statuses: f.statuses,
+            from: f.from,
+            to: f.to,
+        })
+    }
+}
+
+impl TryFrom<CreateServiceRecordInput> for NewRecord {
+    type Error = AppError;
+
+    fn try_from(i: CreateServiceRecordInput) -> Result<Self, AppError> {
+        Ok(Self {
+            unit_id: parse_id("unitId", &i.unit_id)?,
+            details: RecordDetails {
+                description: Some(i.description),
+                location: i.location,
+                scheduled_for: i.scheduled_for,
+                cost: i.cost,
+                technician_id: parse_optional_id("technicianId", i.technician_id.as_ref())?,
+                notes: i.notes,
+            },
+            is_past_history: i.is_past_history.unwrap_or(false),
+            completed_at: i.completed_at,
+        })
+    }
+}
+
+impl TryFrom<UpdateServiceRecordInput> for RecordDetails {
+    type Error = AppError;
+
+    fn try_from(i: UpdateServiceRecordInput) -> Result<Self, AppError> {
+        Ok(Self {
+            description: i.description,
+            location: i.location,
+            scheduled_for: i.scheduled_for,
+            cost: i.cost,
+            technician_id: parse_optional_id("technicianId", i.technician_id.as_ref())?,
+            notes: i.notes,
+        })
+    }
+}
+
 #[derive(Default)]
 pub struct WorkshopQuery;
 
@@ -170,13 +218,7 @@ impl WorkshopQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Page<ServiceRecord>> {
-        let f = filter.unwrap_or_default();
-        let filter = RecordFilter {
-            unit_id: parse_optional_id("unitId", f.unit_id.as_ref())?,
-            statuses: f.statuses,
-            from: f.from,
-            to: f.to,
-        };
+        let filter = RecordFilter::try_from(filter.unwrap_or_default())?;
         let args = PageArgs {
             first,
             after,
@@ -206,19 +248,7 @@ impl WorkshopMutation {
         ctx: &Context<'_>,
         input: CreateServiceRecordInput,
     ) -> Result<ServiceRecord> {
-        let new = NewRecord {
-            unit_id: parse_id("unitId", &input.unit_id)?,
-            details: RecordDetails {
-                description: Some(input.description),
-                location: input.location,
-                scheduled_for: input.scheduled_for,
-                cost: input.cost,
-                technician_id: parse_optional_id("technicianId", input.technician_id.as_ref())?,
-                notes: input.notes,
-            },
-            is_past_history: input.is_past_history.unwrap_or(false),
-            completed_at: input.completed_at,
-        };
+        let new = NewRecord::try_from(input)?;
         Ok(ServiceRecord(
             service::create_record(state(ctx)?, viewer(ctx)?, new).await?,
         ))
@@ -232,14 +262,7 @@ impl WorkshopMutation {
         input: UpdateServiceRecordInput,
     ) -> Result<ServiceRecord> {
         let id = parse_id("id", &id)?;
-        let details = RecordDetails {
-            description: input.description,
-            location: input.location,
-            scheduled_for: input.scheduled_for,
-            cost: input.cost,
-            technician_id: parse_optional_id("technicianId", input.technician_id.as_ref())?,
-            notes: input.notes,
-        };
+        let details = RecordDetails::try_from(input)?;
         Ok(ServiceRecord(
             service::update_record(state(ctx)?, viewer(ctx)?, id, details).await?,
         ))

@@ -340,7 +340,7 @@ pub async fn update_record(
     if !identity.is_staff() && record.status != ServiceStatus::Scheduled {
         return Err(AppError::conflict(format!(
             "A {} record can only be changed by staff.",
-            record.status.name()
+            sea_orm::ActiveEnum::to_value(&record.status)
         )));
     }
     let status = record.status;
@@ -364,7 +364,11 @@ pub async fn update_record(
 fn transition_refused(from: ServiceStatus, to: ServiceStatus) -> AppError {
     AppError::conflict_on(
         "status",
-        format!("A service cannot go from {} to {}.", from.name(), to.name()),
+        format!(
+            "A service cannot go from {} to {}.",
+            sea_orm::ActiveEnum::to_value(&from),
+            sea_orm::ActiveEnum::to_value(&to)
+        ),
     )
 }
 

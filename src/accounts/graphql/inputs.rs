@@ -67,3 +67,56 @@ pub struct UserFilter {
     /// Only these statuses.
     pub(super) statuses: Option<Vec<AccountStatus>>,
 }
+
+impl From<RegisterInput> for NewCustomer {
+    fn from(i: RegisterInput) -> Self {
+        Self {
+            account: NewAccount {
+                email: i.email,
+                password: i.password,
+                first_name: i.first_name,
+                last_name: i.last_name,
+                phone: i.phone,
+            },
+            referral_code: i.referral_code,
+            accept_terms: i.accept_terms,
+        }
+    }
+}
+
+impl From<UpdateProfileInput> for ProfileChanges {
+    fn from(i: UpdateProfileInput) -> Self {
+        Self {
+            first_name: i.first_name,
+            last_name: i.last_name,
+            phone: i.phone,
+            date_of_birth: i.date_of_birth,
+            address: i.address,
+            zip_code: i.zip_code,
+            bio: i.bio,
+        }
+    }
+}
+
+/// The account part (the role is passed beside it).
+impl From<CreateStaffInput> for NewAccount {
+    fn from(i: CreateStaffInput) -> Self {
+        Self {
+            email: i.email,
+            password: i.password,
+            first_name: i.first_name,
+            last_name: i.last_name,
+            phone: i.phone,
+        }
+    }
+}
+
+impl From<UserFilter> for service::UserFilter {
+    fn from(f: UserFilter) -> Self {
+        Self {
+            search: f.search,
+            roles: f.roles,
+            statuses: f.statuses,
+        }
+    }
+}

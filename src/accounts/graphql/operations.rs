@@ -46,12 +46,7 @@ impl AccountsQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Page<User>> {
-        let filter = filter.unwrap_or_default();
-        let filter = service::UserFilter {
-            search: filter.search,
-            roles: filter.roles,
-            statuses: filter.statuses,
-        };
+        let filter = service::UserFilter::from(filter.unwrap_or_default());
         let args = PageArgs {
             first,
             after,
@@ -91,21 +86,7 @@ pub struct AccountsMutation;
 impl AccountsMutation {
     /// Creates a customer account waiting for email verification, and emails a code.
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<User> {
-        let user = service::register(
-            state(ctx)?,
-            NewCustomer {
-                account: NewAccount {
-                    email: input.email,
-                    password: input.password,
-                    first_name: input.first_name,
-                    last_name: input.last_name,
-                    phone: input.phone,
-                },
-                referral_code: input.referral_code,
-                accept_terms: input.accept_terms,
-            },
-        )
-        .await?;
+        let user = service::register(state(ctx)?, NewCustomer::from(input)).await?;
         Ok(User::from(user))
     }
 
@@ -234,15 +215,7 @@ impl AccountsMutation {
 
     /// Changes the viewer's profile.
     async fn update_profile(&self, ctx: &Context<'_>, input: UpdateProfileInput) -> Result<User> {
-        let changes = ProfileChanges {
-            first_name: input.first_name,
-            last_name: input.last_name,
-            phone: input.phone,
-            date_of_birth: input.date_of_birth,
-            address: input.address,
-            zip_code: input.zip_code,
-            bio: input.bio,
-        };
+        let changes = ProfileChanges::from(input);
         Ok(User::from(
             service::update_profile(state(ctx)?, viewer(ctx)?, changes).await?,
         ))
@@ -258,14 +231,9 @@ impl AccountsMutation {
 
     /// Makes a STAFF or ADMIN account, active at once (admin only).
     async fn create_staff(&self, ctx: &Context<'_>, input: CreateStaffInput) -> Result<User> {
-        let account = NewAccount {
-            email: input.email,
-            password: input.password,
-            first_name: input.first_name,
-            last_name: input.last_name,
-            phone: input.phone,
-        };
-        let staff = service::create_staff(state(ctx)?, viewer(ctx)?, account, input.role).await?;
+        let role = input.role;
+        let account = NewAccount::from(input);
+        let staff = service::create_staff(state(ctx)?, viewer(ctx)?, account, role).await?;
         Ok(User::from(staff))
     }
 

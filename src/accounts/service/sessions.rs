@@ -38,10 +38,13 @@ pub(super) fn signed_in(
     now: DateTime<Utc>,
 ) -> AppResult<SignedIn> {
     let expires_at = now + clock::span(state.config.access_token_ttl);
-    let access_token =
-        state
-            .jwt
-            .issue(user.id, role_name(user.role), session_id, now, expires_at)?;
+    let access_token = state.jwt.issue(
+        user.id,
+        &sea_orm::ActiveEnum::to_value(&user.role),
+        session_id,
+        now,
+        expires_at,
+    )?;
     Ok(SignedIn {
         access_token,
         refresh_token,
@@ -60,14 +63,6 @@ pub(super) fn new_refresh_row(
         session_id: Set(session_id),
         created_at: Set(now),
         rotated_at: Set(None),
-    }
-}
-
-pub fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Customer => "CUSTOMER",
-        Role::Staff => "STAFF",
-        Role::Admin => "ADMIN",
     }
 }
 

@@ -64,3 +64,58 @@ pub struct UpdateChatRoomInput {
     /// A label for clients (every group room is read by its members only).
     pub(super) is_private: Option<bool>,
 }
+
+impl TryFrom<OpenSupportRoomInput> for OpenSupport {
+    type Error = AppError;
+
+    fn try_from(i: OpenSupportRoomInput) -> Result<Self, AppError> {
+        let subject = match (
+            i.subject_type,
+            parse_optional_id("subjectId", i.subject_id.as_ref())?,
+        ) {
+            (Some(kind), Some(id)) => Some((kind.into(), id)),
+            (None, None) => None,
+            _ => {
+                return Err(AppError::bad_input(
+                    "subjectId",
+                    "Give subjectType and subjectId together.",
+                ))
+            }
+        };
+        Ok(Self {
+            title: i.title,
+            subject,
+            customer_id: parse_optional_id("customerId", i.customer_id.as_ref())?,
+        })
+    }
+}
+
+impl TryFrom<CreateGroupRoomInput> for NewGroup {
+    type Error = AppError;
+
+    fn try_from(i: CreateGroupRoomInput) -> Result<Self, AppError> {
+        let member_ids = i
+            .member_ids
+            .unwrap_or_default()
+            .iter()
+            .map(|id| parse_id("memberIds", id))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            title: i.title,
+            description: i.description,
+            is_private: i.is_private.unwrap_or(false),
+            member_ids,
+        })
+    }
+}
+
+impl From<UpdateChatRoomInput> for RoomUpdate {
+    fn from(i: UpdateChatRoomInput) -> Self {
+        Self {
+            title: i.title,
+            description: i.description,
+            is_active: i.is_active,
+            is_private: i.is_private,
+        }
+    }
+}

@@ -71,25 +71,7 @@ impl ChatMutation {
         ctx: &Context<'_>,
         input: OpenSupportRoomInput,
     ) -> Result<ChatRoom> {
-        let subject = match (
-            input.subject_type,
-            parse_optional_id("subjectId", input.subject_id.as_ref())?,
-        ) {
-            (Some(kind), Some(id)) => Some((kind.into(), id)),
-            (None, None) => None,
-            _ => {
-                return Err(AppError::bad_input(
-                    "subjectId",
-                    "Give subjectType and subjectId together.",
-                )
-                .into())
-            }
-        };
-        let open = OpenSupport {
-            title: input.title,
-            subject,
-            customer_id: parse_optional_id("customerId", input.customer_id.as_ref())?,
-        };
+        let open = OpenSupport::try_from(input)?;
         let room = service::open_support_room(state(ctx)?, viewer(ctx)?, open).await?;
         Ok(ChatRoom(room))
     }
@@ -107,18 +89,7 @@ impl ChatMutation {
         ctx: &Context<'_>,
         input: CreateGroupRoomInput,
     ) -> Result<ChatRoom> {
-        let member_ids = input
-            .member_ids
-            .unwrap_or_default()
-            .iter()
-            .map(|id| parse_id("memberIds", id))
-            .collect::<Result<Vec<_>, _>>()?;
-        let group = NewGroup {
-            title: input.title,
-            description: input.description,
-            is_private: input.is_private.unwrap_or(false),
-            member_ids,
-        };
+        let group = NewGroup::try_from(input)?;
         let room = service::create_group_room(state(ctx)?, viewer(ctx)?, group).await?;
         Ok(ChatRoom(room))
     }
@@ -132,12 +103,7 @@ impl ChatMutation {
         input: UpdateChatRoomInput,
     ) -> Result<ChatRoom> {
         let id = parse_id("id", &id)?;
-        let update = RoomUpdate {
-            title: input.title,
-            description: input.description,
-            is_active: input.is_active,
-            is_private: input.is_private,
-        };
+        let update = RoomUpdate::from(input);
         let room = service::update_room(state(ctx)?, viewer(ctx)?, id, update).await?;
         Ok(ChatRoom(room))
     }

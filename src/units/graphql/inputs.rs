@@ -132,3 +132,90 @@ pub struct UpdateUnitInput {
     /// ACTIVE or INACTIVE; SOLD and IN_SERVICE follow sales and service work.
     pub(super) status: Option<UnitStatus>,
 }
+
+impl TryFrom<UnitFilter> for service::UnitFilter {
+    type Error = AppError;
+
+    fn try_from(f: UnitFilter) -> Result<Self, AppError> {
+        Ok(Self {
+            owner_id: parse_optional_id("ownerId", f.owner_id.as_ref())?,
+            search: f.search,
+            make: f.make,
+            model: f.model,
+            year_min: f.year_min,
+            year_max: f.year_max,
+            price_min: f.price_min,
+            price_max: f.price_max,
+            mileage_max: f.mileage_max,
+            fuel_types: f.fuel_types,
+            body_types: f.body_types,
+            transmissions: f.transmissions,
+            statuses: f.statuses,
+            is_listed: f.is_listed,
+        })
+    }
+}
+
+impl From<UnitOrderField> for Field {
+    fn from(field: UnitOrderField) -> Self {
+        match field {
+            UnitOrderField::CreatedAt => Self::CreatedAt,
+            UnitOrderField::Price => Self::Price,
+            UnitOrderField::Year => Self::Year,
+            UnitOrderField::Mileage => Self::Mileage,
+        }
+    }
+}
+
+impl TryFrom<CreateUnitInput> for NewUnit {
+    type Error = AppError;
+
+    fn try_from(i: CreateUnitInput) -> Result<Self, AppError> {
+        Ok(Self {
+            owner_id: parse_optional_id("ownerId", i.owner_id.as_ref())?,
+            vin: i.vin,
+            details: UnitDetails {
+                make: Some(i.make),
+                model: Some(i.model),
+                trim: i.trim,
+                year: Some(i.year),
+                mileage: Some(i.mileage),
+                fuel_type: i.fuel_type,
+                body_type: i.body_type,
+                transmission: i.transmission,
+                color: i.color,
+                license_plate: i.license_plate,
+                location: i.location,
+                purchase_date: i.purchase_date,
+                is_listed: i.is_listed,
+                list_price: i.list_price,
+                notes: i.notes,
+            },
+        })
+    }
+}
+
+impl From<UpdateUnitInput> for UnitChanges {
+    fn from(i: UpdateUnitInput) -> Self {
+        Self {
+            details: UnitDetails {
+                make: i.make,
+                model: i.model,
+                trim: i.trim,
+                year: i.year,
+                mileage: i.mileage,
+                fuel_type: i.fuel_type,
+                body_type: i.body_type,
+                transmission: i.transmission,
+                color: i.color,
+                license_plate: i.license_plate,
+                location: i.location,
+                purchase_date: i.purchase_date,
+                is_listed: i.is_listed,
+                list_price: i.list_price,
+                notes: i.notes,
+            },
+            status: i.status,
+        }
+    }
+}

@@ -28,31 +28,9 @@ impl UnitsQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Page<InPlace<Unit>>> {
-        let f = filter.unwrap_or_default();
-        let filter = service::UnitFilter {
-            search: f.search,
-            make: f.make,
-            model: f.model,
-            year_min: f.year_min,
-            year_max: f.year_max,
-            price_min: f.price_min,
-            price_max: f.price_max,
-            mileage_max: f.mileage_max,
-            fuel_types: f.fuel_types,
-            body_types: f.body_types,
-            transmissions: f.transmissions,
-            statuses: f.statuses,
-            is_listed: f.is_listed,
-            owner_id: parse_optional_id("ownerId", f.owner_id.as_ref())?,
-        };
+        let filter = service::UnitFilter::try_from(filter.unwrap_or_default())?;
         let order = order_by.map_or((Field::CreatedAt, true), |o| {
-            let field = match o.field {
-                UnitOrderField::CreatedAt => Field::CreatedAt,
-                UnitOrderField::Price => Field::Price,
-                UnitOrderField::Year => Field::Year,
-                UnitOrderField::Mileage => Field::Mileage,
-            };
-            (field, o.direction.descending())
+            (o.field.into(), o.direction.descending())
         });
         let args = PageArgs {
             first,
@@ -122,26 +100,6 @@ pub(super) fn page_reads(ctx: &Context<'_>) -> PageReads {
     reads
 }
 
-pub(super) fn details_of_create(i: &CreateUnitInput) -> UnitDetails {
-    UnitDetails {
-        make: Some(i.make.clone()),
-        model: Some(i.model.clone()),
-        trim: i.trim.clone(),
-        year: Some(i.year),
-        mileage: Some(i.mileage),
-        fuel_type: i.fuel_type,
-        body_type: i.body_type,
-        transmission: i.transmission,
-        color: i.color.clone(),
-        license_plate: i.license_plate.clone(),
-        location: i.location.clone(),
-        purchase_date: i.purchase_date,
-        is_listed: i.is_listed,
-        list_price: i.list_price,
-        notes: i.notes.clone(),
-    }
-}
-
 #[derive(Default)]
 pub struct UnitsMutation;
 
@@ -149,11 +107,7 @@ pub struct UnitsMutation;
 impl UnitsMutation {
     /// Adds a unit: customers add their own (never listed); staff add stock or a customer's unit.
     async fn create_unit(&self, ctx: &Context<'_>, input: CreateUnitInput) -> Result<Unit> {
-        let new = NewUnit {
-            vin: input.vin.clone(),
-            details: details_of_create(&input),
-            owner_id: parse_optional_id("ownerId", input.owner_id.as_ref())?,
-        };
+        let new = NewUnit::try_from(input)?;
         Ok(Unit::new(
             service::create_unit(state(ctx)?, viewer(ctx)?, new).await?,
         ))
@@ -162,26 +116,7 @@ impl UnitsMutation {
     /// Changes a unit (its owner or staff).
     async fn update_unit(&self, ctx: &Context<'_>, id: ID, input: UpdateUnitInput) -> Result<Unit> {
         let id = parse_id("id", &id)?;
-        let changes = UnitChanges {
-            details: UnitDetails {
-                make: input.make,
-                model: input.model,
-                trim: input.trim,
-                year: input.year,
-                mileage: input.mileage,
-                fuel_type: input.fuel_type,
-                body_type: input.body_type,
-                transmission: input.transmission,
-                color: input.color,
-                license_plate: input.license_plate,
-                location: input.location,
-                purchase_date: input.purchase_date,
-                is_listed: input.is_listed,
-                list_price: input.list_price,
-                notes: input.notes,
-            },
-            status: input.status,
-        };
+        let changes = UnitChanges::from(input);
         Ok(Unit::new(
             service::update_unit(state(ctx)?, viewer(ctx)?, id, changes).await?,
         ))

@@ -17,15 +17,6 @@ pub async fn lock_unit(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<unit::
         .ok_or_else(|| AppError::not_found("Unit"))
 }
 
-pub(super) fn status_name(s: UnitStatus) -> &'static str {
-    match s {
-        UnitStatus::Active => "ACTIVE",
-        UnitStatus::InService => "IN_SERVICE",
-        UnitStatus::Sold => "SOLD",
-        UnitStatus::Inactive => "INACTIVE",
-    }
-}
-
 /// Moves the unit to `to` if its status is one of `from`, in one conditional statement (so of
 /// two moves at the same instant only one applies); `unlist` also takes it off sale. Returns
 /// whether it moved.
@@ -64,7 +55,10 @@ pub async fn mark_sold(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
         "unitId",
         match unit.status {
             UnitStatus::Sold => "This unit is already sold.".to_string(),
-            other => format!("A unit that is {} cannot be sold.", status_name(other)),
+            other => format!(
+                "A unit that is {} cannot be sold.",
+                sea_orm::ActiveEnum::to_value(&other)
+            ),
         },
     ))
 }
