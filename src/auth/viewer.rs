@@ -32,6 +32,17 @@ pub enum Viewer {
     Invalid(AppError),
 }
 
+/// How a viewer shows in logs and spans: the user's id, `anonymous` or `invalid` (never a token).
+impl std::fmt::Display for Viewer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::User(identity) => write!(f, "{}", identity.user_id),
+            Self::Anonymous => f.write_str("anonymous"),
+            Self::Invalid(_) => f.write_str("invalid"),
+        }
+    }
+}
+
 impl Viewer {
     /// The signed-in user, or `UNAUTHENTICATED`.
     pub fn identity(&self) -> AppResult<&Identity> {

@@ -38,6 +38,7 @@ fn clip(text: String, max_chars: usize) -> String {
 
 /// Of these users, those holding an unread notification of this kind about this subject (so a
 /// burst of messages makes one notice, not one per message).
+#[tracing::instrument(skip_all, fields(users = users.len(), subject_id = %subject_id))]
 pub async fn holding_unread(
     db: &impl ConnectionTrait,
     users: &[Uuid],
@@ -58,6 +59,7 @@ pub async fn holding_unread(
 
 /// Marks read a user's unread notifications of this kind about this subject (a room they just
 /// read), in the caller's transaction.
+#[tracing::instrument(skip_all, fields(user_id = %user_id, subject_id = %subject_id))]
 pub async fn mark_read_for_subject(
     db: &impl ConnectionTrait,
     user_id: Uuid,
@@ -78,6 +80,7 @@ pub async fn mark_read_for_subject(
 }
 
 /// Stores notices in the caller's transaction.
+#[tracing::instrument(skip_all)]
 pub async fn store(
     db: &impl ConnectionTrait,
     notices: impl IntoIterator<Item = Notice>,
@@ -123,6 +126,7 @@ fn notification_key(n: &notification::Model) -> (i64, Uuid) {
 }
 
 /// The viewer's notifications, newest first; only the unread ones when asked.
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn list(
     state: &AppState,
     viewer: &Viewer,
@@ -142,6 +146,7 @@ pub async fn list(
 }
 
 /// How many of the viewer's notifications are unread.
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn unread_count(state: &AppState, viewer: &Viewer) -> AppResult<u64> {
     let identity = viewer.identity()?;
     Ok(notification::Entity::find()
@@ -152,6 +157,7 @@ pub async fn unread_count(state: &AppState, viewer: &Viewer) -> AppResult<u64> {
 }
 
 /// Marks one of the viewer's notifications read (again is fine); anyone else's is `NOT_FOUND`.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, id = %id))]
 pub async fn mark_read(
     state: &AppState,
     viewer: &Viewer,
@@ -183,6 +189,7 @@ pub async fn mark_read(
 }
 
 /// Marks every unread notification of the viewer read; returns how many it marked.
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn mark_all_read(state: &AppState, viewer: &Viewer) -> AppResult<u64> {
     let identity = viewer.identity()?;
     let result = notification::Entity::update_many()

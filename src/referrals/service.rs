@@ -20,6 +20,7 @@ use crate::notifications::entity::NotificationKind;
 use crate::notifications::service::{self as notifications, Notice};
 
 /// The user whose code this is, or `BAD_USER_INPUT` on `referralCode`.
+#[tracing::instrument(skip_all)]
 pub async fn referrer_by_code(db: &impl ConnectionTrait, raw: &str) -> AppResult<user::Model> {
     accounts::user_by_referral_code(db, &normalise_code(raw))
         .await?
@@ -27,6 +28,7 @@ pub async fn referrer_by_code(db: &impl ConnectionTrait, raw: &str) -> AppResult
 }
 
 /// Records that `referred` signed up with `referrer`'s code (PENDING). Runs in the sign-up transaction.
+#[tracing::instrument(skip_all, fields(referred_id = %referred_id))]
 pub async fn record_signup(
     db: &impl ConnectionTrait,
     referrer: &user::Model,
@@ -55,6 +57,7 @@ pub async fn record_signup(
 }
 
 /// The referred user verified their email: a PENDING referral becomes QUALIFIED.
+#[tracing::instrument(skip_all, fields(referred_id = %referred_id))]
 pub async fn qualify(db: &impl ConnectionTrait, referred_id: Uuid) -> AppResult<()> {
     referral::Entity::update_many()
         .col_expr(
@@ -72,6 +75,7 @@ pub async fn qualify(db: &impl ConnectionTrait, referred_id: Uuid) -> AppResult<
 /// CREDITED and the referrer's balance grows by its reward. A conditional update decides, so it
 /// happens once however many completions race. Runs in the caller's transaction; returns the
 /// referrer's notification when this call credited, to publish after the commit.
+#[tracing::instrument(skip_all, fields(referred_id = %referred_id))]
 pub async fn credit(db: &impl ConnectionTrait, referred_id: Uuid) -> AppResult<Outbox> {
     let Some(referral) = referral::Entity::find()
         .filter(referral::Column::ReferredId.eq(referred_id))
@@ -116,6 +120,7 @@ pub struct ReferralInfo {
     pub total_earned: i64,
 }
 
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn my_referrals(state: &AppState, viewer: &Viewer) -> AppResult<ReferralInfo> {
     let identity = viewer.identity()?;
     let me = accounts::get_user(&state.db, identity.user_id).await?;

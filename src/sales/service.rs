@@ -74,6 +74,7 @@ async fn visible_sale(
     Ok((identity, sale, unit))
 }
 
+#[tracing::instrument(skip_all, fields(viewer = %viewer, id = %id))]
 pub async fn sale(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Option<sale::Model>> {
     match visible_sale(&state.db, viewer, id).await {
         Ok((_, sale, _)) => Ok(Some(sale)),
@@ -117,6 +118,7 @@ fn filtered(identity: &Identity, filter: &SaleFilter) -> Select<sale::Entity> {
     q
 }
 
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn list_sales(
     state: &AppState,
     viewer: &Viewer,
@@ -147,6 +149,7 @@ fn visible_sales(viewer: &Viewer) -> AppResult<Option<Select<sale::Entity>>> {
 }
 
 /// The sales with these ids that the viewer sees (for the sales loader).
+#[tracing::instrument(skip_all, fields(viewer = %viewer, ids = ids.len()))]
 pub async fn visible_sales_by_id(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -162,6 +165,7 @@ pub async fn visible_sales_by_id(
 }
 
 /// The sales of these units that the viewer sees (for the loader behind `Unit.sale`).
+#[tracing::instrument(skip_all, fields(viewer = %viewer, unit_ids = unit_ids.len()))]
 pub async fn visible_sales_of_units(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -178,6 +182,7 @@ pub async fn visible_sales_of_units(
 
 /// The units of those of these sales the viewer sees: a sale shows its unit to whoever sees the
 /// sale (its buyer, after the unit left the showroom). One statement.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, sale_ids = sale_ids.len()))]
 pub async fn units_of_visible_sales(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -308,6 +313,7 @@ fn already_sold() -> AppError {
 /// Staff record dealership sales (salesperson defaults to the recorder, commission at the
 /// configured rate); a customer records the private sale of a unit they own (no salesperson, no
 /// commission). In one transaction the unit becomes SOLD and unlisted; a unit sells once.
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn record_sale(
     state: &AppState,
     viewer: &Viewer,
@@ -389,6 +395,7 @@ pub async fn record_sale(
 }
 
 /// Staff correct any sale; a customer corrects their own private sale.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, id = %id))]
 pub async fn update_sale(
     state: &AppState,
     viewer: &Viewer,
@@ -419,6 +426,7 @@ pub async fn update_sale(
 }
 
 /// An admin deletes a sale; the unit returns to ACTIVE (a referral credit it earned stays).
+#[tracing::instrument(skip_all, fields(viewer = %viewer, id = %id))]
 pub async fn delete_sale(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<bool> {
     viewer.admin()?;
     let txn = state.db.begin().await?;
@@ -488,6 +496,7 @@ const MAX_BUCKETS: usize = 1000;
 
 /// Sales in `[from, to]` with one bucket per period in the range (empty ones included, so a chart
 /// has no gaps). Staff only.
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn sales_summary(
     state: &AppState,
     viewer: &Viewer,
@@ -580,6 +589,7 @@ pub struct StaffMetrics {
 
 /// One staff member's sales and completed services in the period. Admins see anyone's; a staff
 /// member sees their own.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, user_id = %user_id))]
 pub async fn staff_metrics(
     state: &AppState,
     viewer: &Viewer,
@@ -620,6 +630,7 @@ pub async fn staff_metrics(
 }
 
 /// The unit and the buyer of a sale, if the sale exists.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn sale_parties(
     db: &impl ConnectionTrait,
     id: Uuid,

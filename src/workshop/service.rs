@@ -67,6 +67,7 @@ async fn visible_record(
     Ok((identity, record, unit))
 }
 
+#[tracing::instrument(skip_all, fields(viewer = %viewer, id = %id))]
 pub async fn record(
     state: &AppState,
     viewer: &Viewer,
@@ -117,6 +118,7 @@ fn filtered(identity: &Identity, filter: &RecordFilter) -> Select<service_record
 }
 
 /// Records the viewer sees (staff: all; customers: their units'), newest first.
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn list_records(
     state: &AppState,
     viewer: &Viewer,
@@ -147,6 +149,7 @@ fn visible_records(viewer: &Viewer) -> AppResult<Option<Select<service_record::E
 }
 
 /// The records with these ids that the viewer sees (for the records loader).
+#[tracing::instrument(skip_all, fields(viewer = %viewer, ids = ids.len()))]
 pub async fn visible_records_by_id(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -163,6 +166,7 @@ pub async fn visible_records_by_id(
 
 /// The records of these units that the viewer sees, newest first (for the loader behind
 /// `Unit.serviceRecords`).
+#[tracing::instrument(skip_all, fields(viewer = %viewer, unit_ids = unit_ids.len()))]
 pub async fn visible_records_of_units(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -180,6 +184,7 @@ pub async fn visible_records_of_units(
 }
 
 /// How many services this technician completed in the period (for staff metrics).
+#[tracing::instrument(skip_all, fields(technician = %technician))]
 pub async fn completed_by(
     db: &impl ConnectionTrait,
     technician: Uuid,
@@ -257,6 +262,7 @@ async fn apply(
 
 /// Staff record work on any unit; customers request work (SCHEDULED) or add past history
 /// (COMPLETED, done in the past) for units they own. Not for a sold or inactive unit.
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn create_record(
     state: &AppState,
     viewer: &Viewer,
@@ -329,6 +335,7 @@ pub async fn create_record(
 
 /// Staff change any record; a customer changes their own while it is SCHEDULED (not its cost or
 /// technician).
+#[tracing::instrument(skip_all, fields(viewer = %viewer, id = %id))]
 pub async fn update_record(
     state: &AppState,
     viewer: &Viewer,
@@ -375,6 +382,7 @@ fn transition_refused(from: ServiceStatus, to: ServiceStatus) -> AppError {
 /// Moves a record along the transition table. Only staff start, complete or reopen work; a
 /// customer may cancel their own SCHEDULED record. The unit is IN_SERVICE while any record of it
 /// is IN_PROGRESS. A first completed service credits the owner's referral.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, id = %id))]
 pub async fn set_status(
     state: &AppState,
     viewer: &Viewer,
@@ -460,6 +468,7 @@ pub async fn set_status(
 
 /// Staff delete any record but one in progress; a customer deletes their own requests and past
 /// history.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, id = %id))]
 pub async fn delete_record(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<bool> {
     let (identity, record, _) = visible_record(&state.db, viewer, id).await?;
     if record.status == ServiceStatus::InProgress {
@@ -489,6 +498,7 @@ pub async fn delete_record(state: &AppState, viewer: &Viewer, id: Uuid) -> AppRe
 }
 
 /// The unit a service record belongs to, if the record exists.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn unit_of_record(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<Uuid>> {
     Ok(service_record::Entity::find_by_id(id)
         .one(db)

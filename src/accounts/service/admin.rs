@@ -21,6 +21,7 @@ pub fn user_sort() -> Sort {
 }
 
 /// A page of users matching the filter, newest first, and their count when asked. Staff only.
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn list_users(
     state: &AppState,
     viewer: &Viewer,
@@ -53,6 +54,7 @@ pub(super) fn filtered_users(filter: &UserFilter) -> AppResult<Select<user::Enti
 }
 
 /// An admin makes a STAFF or ADMIN account, active at once.
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn create_staff(
     state: &AppState,
     viewer: &Viewer,
@@ -71,12 +73,14 @@ pub async fn create_staff(
 }
 
 /// Makes an ADMIN from the command line: the one way to the first administrator.
+#[tracing::instrument(skip_all)]
 pub async fn create_admin(state: &AppState, account: NewAccount) -> AppResult<user::Model> {
     create_active_account(state, account, Role::Admin).await
 }
 
 /// An active, verified account of any role, made without sign-up (`create-admin`, `createStaff`,
 /// and the demo data).
+#[tracing::instrument(skip_all)]
 pub(crate) async fn create_active_account(
     state: &AppState,
     account: NewAccount,
@@ -90,6 +94,7 @@ pub(crate) async fn create_active_account(
     new_user.insert(&state.db).await.map_err(on_email_conflict)
 }
 
+#[tracing::instrument(skip_all, fields(viewer = %viewer, user_id = %user_id))]
 pub async fn set_user_role(
     state: &AppState,
     viewer: &Viewer,
@@ -111,6 +116,7 @@ pub async fn set_user_role(
 }
 
 /// An admin sets an account's status; SUSPENDED ends every session of the account at once.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, user_id = %user_id))]
 pub async fn set_account_status(
     state: &AppState,
     viewer: &Viewer,
@@ -137,6 +143,7 @@ pub async fn set_account_status(
     Ok(Person::seen_by(viewer, user))
 }
 
+#[tracing::instrument(skip_all, fields(viewer = %viewer, user_id = %user_id))]
 pub async fn set_membership_tier(
     state: &AppState,
     viewer: &Viewer,

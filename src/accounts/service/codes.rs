@@ -4,6 +4,7 @@ use super::*;
 
 /// Counts a code request against the address's limits (one per interval, a few per hour),
 /// whether or not the address has an account, so the answer tells nothing about accounts.
+#[tracing::instrument(skip_all)]
 pub(super) async fn throttle_send(
     state: &AppState,
     purpose: Purpose,
@@ -30,6 +31,7 @@ pub(super) async fn throttle_send(
 
 /// Makes a new code (which replaces any earlier one for the same purpose and address) and sends
 /// it. A failed delivery is logged, not shown: the user can ask again.
+#[tracing::instrument(skip_all, fields(user_id = ?user_id))]
 pub(super) async fn deliver_code(
     state: &AppState,
     purpose: Purpose,
@@ -64,6 +66,7 @@ pub(super) async fn deliver_code(
     }
 }
 
+#[tracing::instrument(skip_all, fields(user_id = ?user_id))]
 pub(super) async fn issue_code(
     state: &AppState,
     purpose: Purpose,
@@ -116,6 +119,7 @@ pub(super) fn wrong_code() -> AppError {
 /// Checks a code. Each check first takes one of the code's tries in a single conditional
 /// update, so concurrent guesses cannot exceed the limit; a right code is then used up
 /// (`Consume::Yes`, also conditional: a code works once) or its try given back.
+#[tracing::instrument(skip_all)]
 pub(super) async fn check_code(
     state: &AppState,
     purpose: Purpose,

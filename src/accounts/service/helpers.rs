@@ -99,6 +99,7 @@ pub(super) fn on_email_conflict(err: sea_orm::DbErr) -> AppError {
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn find_by_email(
     db: &impl ConnectionTrait,
     email: &Email,
@@ -109,6 +110,7 @@ pub(super) async fn find_by_email(
         .await?)
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn find_by_phone(
     db: &impl ConnectionTrait,
     phone: &Phone,
@@ -122,6 +124,7 @@ pub(super) async fn find_by_phone(
 }
 
 /// The viewer's own row; missing means their account is gone, so they are signed out.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn get_user(db: &impl ConnectionTrait, id: Uuid) -> AppResult<user::Model> {
     user::Entity::find_by_id(id)
         .one(db)
@@ -130,6 +133,7 @@ pub async fn get_user(db: &impl ConnectionTrait, id: Uuid) -> AppResult<user::Mo
 }
 
 /// The user an input names (`ownerId`, `buyerId`…), or `BAD_USER_INPUT` on that field.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn user_named_in(
     db: &impl ConnectionTrait,
     field: &str,
@@ -142,6 +146,7 @@ pub async fn user_named_in(
 }
 
 /// The staff member an input names (`technicianId`, `salespersonId`), or `BAD_USER_INPUT`.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn staff_named_in(
     db: &impl ConnectionTrait,
     field: &str,
@@ -159,6 +164,7 @@ pub async fn staff_named_in(
 }
 
 /// The STAFF or ADMIN account with this id, if there is one.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn staff_member(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<user::Model>> {
     Ok(user::Entity::find_by_id(id)
         .one(db)
@@ -166,6 +172,7 @@ pub async fn staff_member(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Opti
         .filter(|u| matches!(u.role, Role::Staff | Role::Admin)))
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub(super) async fn get_user_or_not_found(
     db: &impl ConnectionTrait,
     id: Uuid,
@@ -182,6 +189,7 @@ pub(super) fn truncate(s: &str, max: usize) -> String {
 
 /// Users matching the filter other than the viewer, newest first, as the viewer may see them:
 /// for other domains' lists of people (chat's directory of whom one may write to). Signed in only.
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn people_other_than_viewer(
     state: &AppState,
     viewer: &Viewer,
@@ -200,6 +208,7 @@ pub async fn people_other_than_viewer(
 }
 
 /// When the user's last live connection closed (presence).
+#[tracing::instrument(skip_all, fields(user_id = %user_id))]
 pub async fn record_last_seen(
     db: &impl ConnectionTrait,
     user_id: Uuid,
@@ -214,6 +223,7 @@ pub async fn record_last_seen(
 }
 
 /// The user whose referral code this is (already normalised), if any.
+#[tracing::instrument(skip_all)]
 pub async fn user_by_referral_code(
     db: &impl ConnectionTrait,
     code: &str,
@@ -226,6 +236,7 @@ pub async fn user_by_referral_code(
 
 /// Adds reward points to a user's balance (a credited referral), in the caller's transaction;
 /// one conditional-free increment, so concurrent credits add up.
+#[tracing::instrument(skip_all, fields(user_id = %user_id))]
 pub async fn add_reward_points(
     db: &impl ConnectionTrait,
     user_id: Uuid,
@@ -243,6 +254,7 @@ pub async fn add_reward_points(
 }
 
 /// The accounts with these ids (a chat member's name…).
+#[tracing::instrument(skip_all, fields(ids = ids.len()))]
 pub async fn users_by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec<user::Model>> {
     Ok(user::Entity::find()
         .filter(user::Column::Id.is_in(ids.iter().copied()))

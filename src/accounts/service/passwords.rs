@@ -3,6 +3,7 @@
 use super::*;
 
 /// Emails a reset code when the address has an account. Answers `true` either way.
+#[tracing::instrument(skip_all)]
 pub async fn request_password_reset(state: &AppState, raw_email: &str) -> AppResult<bool> {
     let Ok(email) = Email::parse("email", raw_email) else {
         return Ok(true);
@@ -15,6 +16,7 @@ pub async fn request_password_reset(state: &AppState, raw_email: &str) -> AppRes
 }
 
 /// Step two of a reset: tells the frontend the code is right, without using it up.
+#[tracing::instrument(skip_all)]
 pub async fn verify_password_reset_code(
     state: &AppState,
     raw_email: &str,
@@ -63,7 +65,7 @@ pub async fn reset_password(
 }
 
 /// Changes the viewer's password and ends every other session of theirs.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn change_password(
     state: &AppState,
     viewer: &Viewer,
@@ -89,6 +91,7 @@ pub async fn change_password(
     Ok(true)
 }
 
+#[tracing::instrument(skip_all, fields(keep_session = ?keep_session))]
 pub(super) async fn set_password(
     state: &AppState,
     user: user::Model,

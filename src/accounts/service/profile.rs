@@ -3,6 +3,7 @@
 use super::*;
 
 /// The signed-in user, or `None` when nobody is signed in. A bad token is an error.
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn me(state: &AppState, viewer: &Viewer) -> AppResult<Option<Person>> {
     match viewer {
         Viewer::Anonymous => Ok(None),
@@ -16,6 +17,7 @@ pub async fn me(state: &AppState, viewer: &Viewer) -> AppResult<Option<Person>> 
 }
 
 /// Anyone signed in may look a user up; what they see of them is decided by `Person`.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, id = %id))]
 pub async fn user(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Option<Person>> {
     viewer.identity()?;
     let row = user::Entity::find_by_id(id).one(&state.db).await?;
@@ -83,6 +85,7 @@ pub struct ProfileChanges {
     pub bio: Option<String>,
 }
 
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn update_profile(
     state: &AppState,
     viewer: &Viewer,
@@ -130,6 +133,7 @@ pub async fn update_profile(
 }
 
 /// Replaces the viewer's picture (JPEG, PNG or WebP by content); the old file is removed.
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn upload_avatar(
     state: &AppState,
     viewer: &Viewer,

@@ -2,6 +2,7 @@
 
 use super::*;
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn start_session(
     state: &AppState,
     user: user::Model,
@@ -68,6 +69,7 @@ pub(super) fn new_refresh_row(
 
 /// The identity behind an access token, if its session is still live and its user active.
 /// Runs on every authenticated request, so that an ended session is refused at once.
+#[tracing::instrument(skip_all, fields(user_id = %user_id, session_id = %session_id))]
 pub async fn live_identity(
     state: &AppState,
     user_id: Uuid,
@@ -179,6 +181,7 @@ pub async fn refresh(state: &AppState, token: &str) -> AppResult<SignedIn> {
 }
 
 /// Ends one session; its access tokens are refused from now on.
+#[tracing::instrument(skip_all, fields(session_id = %session_id))]
 pub(super) async fn end_session(db: &impl ConnectionTrait, session_id: Uuid) -> AppResult<()> {
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(clock::now()))
@@ -191,6 +194,7 @@ pub(super) async fn end_session(db: &impl ConnectionTrait, session_id: Uuid) -> 
 }
 
 /// Ends every live session of a user but `keep`; returns how many ended.
+#[tracing::instrument(skip_all, fields(user_id = %user_id, keep = ?keep))]
 pub(super) async fn end_sessions_of(
     db: &impl ConnectionTrait,
     user_id: Uuid,
@@ -209,6 +213,7 @@ pub(super) async fn end_sessions_of(
     Ok(ended)
 }
 
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn logout(state: &AppState, viewer: &Viewer) -> AppResult<bool> {
     let identity = viewer.identity()?;
     end_session(&state.db, identity.session_id).await?;
@@ -216,6 +221,7 @@ pub async fn logout(state: &AppState, viewer: &Viewer) -> AppResult<bool> {
 }
 
 /// The viewer's live sessions, newest first.
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn my_sessions(state: &AppState, viewer: &Viewer) -> AppResult<Vec<session::Model>> {
     let identity = viewer.identity()?;
     Ok(session::Entity::find()
@@ -228,6 +234,7 @@ pub async fn my_sessions(state: &AppState, viewer: &Viewer) -> AppResult<Vec<ses
 }
 
 /// Ends one of the viewer's own sessions; someone else's is `NOT_FOUND`.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, session_id = %session_id))]
 pub async fn revoke_session(
     state: &AppState,
     viewer: &Viewer,
@@ -243,6 +250,7 @@ pub async fn revoke_session(
     Ok(true)
 }
 
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn revoke_other_sessions(state: &AppState, viewer: &Viewer) -> AppResult<u64> {
     let identity = viewer.identity()?;
     end_sessions_of(&state.db, identity.user_id, Some(identity.session_id)).await

@@ -65,6 +65,7 @@ pub async fn login(
 }
 
 /// Texts a login code to a phone number that belongs to an account. Answers `true` either way.
+#[tracing::instrument(skip_all)]
 pub async fn request_phone_login_code(state: &AppState, raw_phone: &str) -> AppResult<bool> {
     let Ok(phone) = Phone::parse("phone", raw_phone) else {
         return Ok(true);

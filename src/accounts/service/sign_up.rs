@@ -50,6 +50,7 @@ pub async fn register(state: &AppState, input: RegisterInput) -> AppResult<Perso
 
 /// Sends a new verification code when the address belongs to an unverified account.
 /// Answers the same whether or not it does (no account enumeration).
+#[tracing::instrument(skip_all)]
 pub async fn resend_verification_email(state: &AppState, raw_email: &str) -> AppResult<bool> {
     let Ok(email) = Email::parse("email", raw_email) else {
         return Ok(true);

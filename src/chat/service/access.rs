@@ -57,6 +57,7 @@ pub struct Access {
     pub member: Option<member::Model>,
 }
 
+#[tracing::instrument(skip_all, fields(room_id = %room_id, user_id = %user_id))]
 pub(super) async fn membership(
     db: &impl ConnectionTrait,
     room_id: Uuid,
@@ -68,6 +69,7 @@ pub(super) async fn membership(
 }
 
 /// Members read their rooms; staff also read every support room. Anyone else: `NOT_FOUND`.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, room_id = %room_id))]
 pub async fn readable(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -90,6 +92,7 @@ pub async fn readable(
 }
 
 /// May this user (still) read this room? For subscriptions, when membership changes.
+#[tracing::instrument(skip_all, fields(user = %user.user_id, room_id = %room_id))]
 pub async fn may_read(
     db: &impl ConnectionTrait,
     user: &Identity,

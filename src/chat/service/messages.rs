@@ -20,6 +20,7 @@ pub(super) fn client_id(value: Option<&str>) -> AppResult<Option<String>> {
 }
 
 /// The viewer's message in this room with this client id, if they sent one.
+#[tracing::instrument(skip_all, fields(room_id = %room_id, sender = %sender))]
 pub(super) async fn sent_before(
     db: &impl ConnectionTrait,
     room_id: Uuid,
@@ -49,6 +50,7 @@ pub struct Attachment {
 }
 
 /// Sends a text message; a retry with the same `clientMessageId` returns the first message.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, room_id = %room_id))]
 pub async fn send_message(
     state: &AppState,
     viewer: &Viewer,
@@ -67,6 +69,7 @@ pub async fn send_message(
 
 /// Sends a file (an image or a PDF, by its content, within the upload limit) with an optional
 /// caption. The file is stored first and removed again if the message is refused.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, room_id = %room_id))]
 pub async fn send_file(
     state: &AppState,
     viewer: &Viewer,
@@ -106,6 +109,7 @@ pub async fn send_file(
 
 /// Adds a message to a room: the room's `seq` first, then the message, the sender's read mark,
 /// the NEW_MESSAGE notifications (one unread per member and room); published after commit.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, room_id = %room_id))]
 pub async fn post(
     state: &AppState,
     viewer: &Viewer,
@@ -226,6 +230,7 @@ pub async fn post(
     Ok(message)
 }
 
+#[tracing::instrument(skip_all, fields(room_id = %room_id))]
 pub(super) async fn member_ids(db: &impl ConnectionTrait, room_id: Uuid) -> AppResult<Vec<Uuid>> {
     Ok(member::Entity::find()
         .filter(member::Column::RoomId.eq(room_id))
@@ -238,6 +243,7 @@ pub(super) async fn member_ids(db: &impl ConnectionTrait, room_id: Uuid) -> AppR
 }
 
 /// NEW_MESSAGE for each member but the sender who holds no unread one for this room.
+#[tracing::instrument(skip_all, fields(members = members.len()))]
 pub(super) async fn new_message_notices(
     db: &impl ConnectionTrait,
     room: &room::Model,
@@ -277,6 +283,7 @@ pub(super) async fn new_message_notices(
 
 /// A message the viewer may act on: one of a room they read, or any message for an admin
 /// (moderation).
+#[tracing::instrument(skip_all, fields(viewer = %viewer, id = %id))]
 pub(super) async fn message_for(
     state: &AppState,
     viewer: &Viewer,
@@ -296,6 +303,7 @@ pub(super) async fn message_for(
 }
 
 /// Only the sender edits, and not a deleted message.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, id = %id))]
 pub async fn edit_message(
     state: &AppState,
     viewer: &Viewer,
@@ -336,6 +344,7 @@ pub async fn edit_message(
     Ok(saved)
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub(super) async fn reload(state: &AppState, id: Uuid) -> AppResult<message::Model> {
     message::Entity::find_by_id(id)
         .one(&state.db)
@@ -344,6 +353,7 @@ pub(super) async fn reload(state: &AppState, id: Uuid) -> AppResult<message::Mod
 }
 
 /// The sender or an admin deletes: the message keeps its place without body or attachment.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, id = %id))]
 pub async fn delete_message(
     state: &AppState,
     viewer: &Viewer,
@@ -394,6 +404,7 @@ pub async fn delete_message(
 
 /// Moves the viewer's read mark to the newest message; their NEW_MESSAGE notification for the
 /// room is read with it.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, room_id = %room_id))]
 pub async fn mark_read(state: &AppState, viewer: &Viewer, room_id: Uuid) -> AppResult<room::Model> {
     let access = readable(&state.db, viewer, room_id).await?;
     let user_id = access.identity.user_id;

@@ -14,6 +14,7 @@ pub(super) fn message_sort() -> Sort {
 
 /// A room's messages oldest first (`last`/`before` for the newest), optionally searched or
 /// limited to those since a moment.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, room_id = %room_id))]
 pub async fn messages(
     state: &AppState,
     viewer: &Viewer,
@@ -41,6 +42,7 @@ pub async fn messages(
 
 /// Unread messages per room for one user: others' undeleted messages past their read mark
 /// (staff reading a support room they have not joined: all of them). Two statements.
+#[tracing::instrument(skip_all, fields(user = %identity.user_id, room_ids = room_ids.len()))]
 pub async fn unread_in_rooms(
     db: &impl ConnectionTrait,
     identity: &Identity,
@@ -90,6 +92,7 @@ pub async fn unread_in_rooms(
 }
 
 /// Unread messages across the viewer's rooms.
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn unread_message_count(state: &AppState, viewer: &Viewer) -> AppResult<u64> {
     let identity = viewer.identity()?;
     let rooms: Vec<Uuid> = member::Entity::find()
@@ -108,6 +111,7 @@ pub async fn unread_message_count(state: &AppState, viewer: &Viewer) -> AppResul
 
 /// Who the viewer may start a direct conversation with: customers see active staff, staff see
 /// every active account; never themselves. Newest first.
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn messageable_users(
     state: &AppState,
     viewer: &Viewer,
@@ -126,6 +130,7 @@ pub async fn messageable_users(
 }
 
 /// Everyone who shares a room with the user (for presence).
+#[tracing::instrument(skip_all, fields(user_id = %user_id))]
 pub async fn room_peers(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<Vec<Uuid>> {
     let rooms = Query::select()
         .column(member::Column::RoomId)
@@ -175,6 +180,7 @@ fn reader(viewer: &Viewer) -> AppResult<Option<&Identity>> {
 
 /// Members of those of these rooms the viewer reads, in the order they joined (for the loader
 /// behind `members`).
+#[tracing::instrument(skip_all, fields(viewer = %viewer, room_ids = room_ids.len()))]
 pub async fn members_of(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -197,6 +203,7 @@ pub async fn members_of(
 
 /// The newest message of those of these rooms the viewer reads (for the loader behind
 /// `lastMessage`).
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn last_messages(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -227,6 +234,7 @@ pub async fn last_messages(
 }
 
 /// Those of these rooms the viewer reads (a message's room, a room named in an event).
+#[tracing::instrument(skip_all, fields(viewer = %viewer, ids = ids.len()))]
 pub async fn rooms_by_ids(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -246,6 +254,7 @@ pub async fn rooms_by_ids(
 }
 
 /// Unread messages per room for the viewer (none for an anonymous viewer).
+#[tracing::instrument(skip_all, fields(viewer = %viewer, room_ids = room_ids.len()))]
 pub async fn viewer_unread_in_rooms(
     db: &impl ConnectionTrait,
     viewer: &Viewer,

@@ -14,6 +14,7 @@ pub(super) fn room_sort() -> Sort {
 
 /// The viewer's rooms, newest activity first: those they belong to, and for staff every support
 /// room (the shared inbox).
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn my_rooms(
     state: &AppState,
     viewer: &Viewer,
@@ -46,6 +47,7 @@ pub(super) fn title(field: &str, value: &str) -> AppResult<String> {
     input::required(field, value, 200)
 }
 
+#[tracing::instrument(skip_all, fields(room_id = %room_id, user_id = %user_id, added_by = ?added_by))]
 pub(super) async fn join(
     db: &impl ConnectionTrait,
     room_id: Uuid,
@@ -66,6 +68,7 @@ pub(super) async fn join(
 
 /// Creates a room keyed by `open_key` with its members, or returns the one that holds the key
 /// (also when another request creates it at the same instant).
+#[tracing::instrument(skip_all, fields(members = members.len()))]
 pub(super) async fn open_keyed(
     state: &AppState,
     model: room::Model,
@@ -126,6 +129,7 @@ pub(super) fn new_room(kind: ChatRoomKind, title: String, created_by: Uuid) -> r
 }
 
 /// Is the subject the customer's: their unit, a record of their unit, a sale of or to them?
+#[tracing::instrument(skip_all, fields(customer = %customer, id = %id))]
 pub(super) async fn subject_of_customer(
     db: &impl ConnectionTrait,
     customer: Uuid,
@@ -162,6 +166,7 @@ pub struct OpenSupport {
 
 /// A customer opens a support room for themselves, staff for a customer; one active room per
 /// customer and subject (opening again returns it).
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn open_support_room(
     state: &AppState,
     viewer: &Viewer,
@@ -221,6 +226,7 @@ pub(super) fn full_name(user: &user::Model) -> String {
 }
 
 /// Two users' room; customers may only message staff. Opening again returns the same room.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, other_id = %other_id))]
 pub async fn open_direct_room(
     state: &AppState,
     viewer: &Viewer,
@@ -264,6 +270,7 @@ pub struct NewGroup {
 }
 
 /// Staff only; members must be staff (customers are never members of group rooms).
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn create_group_room(
     state: &AppState,
     viewer: &Viewer,
@@ -327,6 +334,7 @@ pub struct RoomUpdate {
     pub is_private: Option<bool>,
 }
 
+#[tracing::instrument(skip_all, fields(viewer = %viewer, id = %id))]
 pub async fn update_room(
     state: &AppState,
     viewer: &Viewer,
@@ -371,6 +379,7 @@ pub async fn update_room(
 }
 
 /// Group rooms only: the creator or an admin adds staff.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, room_id = %room_id, user_id = %user_id))]
 pub async fn add_member(
     state: &AppState,
     viewer: &Viewer,
@@ -410,6 +419,7 @@ pub async fn add_member(
     Ok(access.room)
 }
 
+#[tracing::instrument(skip_all, fields(viewer = %viewer, room_id = %room_id))]
 pub(super) async fn manageable_group(
     state: &AppState,
     viewer: &Viewer,
@@ -429,6 +439,7 @@ pub(super) async fn manageable_group(
     Ok(access)
 }
 
+#[tracing::instrument(skip_all, fields(room_id = %room_id, user_id = %user_id, removed_by = ?removed_by))]
 pub(super) async fn drop_member(
     state: &AppState,
     room_id: Uuid,
@@ -455,6 +466,7 @@ pub(super) async fn drop_member(
 }
 
 /// The creator or an admin removes a member of a group room; their subscriptions to it end.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, room_id = %room_id, user_id = %user_id))]
 pub async fn remove_member(
     state: &AppState,
     viewer: &Viewer,
@@ -467,6 +479,7 @@ pub async fn remove_member(
 }
 
 /// A member leaves a room (a direct room's members stay: there it would only hide it).
+#[tracing::instrument(skip_all, fields(viewer = %viewer, room_id = %room_id))]
 pub async fn leave_room(state: &AppState, viewer: &Viewer, room_id: Uuid) -> AppResult<bool> {
     let access = readable(&state.db, viewer, room_id).await?;
     if access.room.kind == ChatRoomKind::Direct {

@@ -103,6 +103,7 @@ pub(super) fn vin_taken() -> AppError {
 
 /// Customers add units they own (never listed); staff add inventory (no owner, may be listed) or
 /// units for a customer.
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn create_unit(
     state: &AppState,
     viewer: &Viewer,
@@ -188,6 +189,7 @@ pub struct UnitChanges {
 
 /// The owner or staff change a unit. Only staff list; only an admin lowers the mileage; a sold
 /// unit keeps everything but its notes; status is set by hand to ACTIVE or INACTIVE only.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, id = %id))]
 pub async fn update_unit(
     state: &AppState,
     viewer: &Viewer,
@@ -266,6 +268,7 @@ impl UnitDetails {
 
 /// Writes the changes only if the unit's status is still what the checks saw (a sale or a
 /// service starting meanwhile makes this a `CONFLICT`, never a listed sold unit).
+#[tracing::instrument(skip_all)]
 pub(super) async fn save(
     state: &AppState,
     before: &unit::Model,
@@ -297,6 +300,7 @@ pub(super) async fn save(
 }
 
 /// The owner or staff delete a unit that has no sale and no service in progress.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, id = %id))]
 pub async fn delete_unit(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<bool> {
     managed_unit(&state.db, viewer, id).await?;
     let txn = state.db.begin().await?;

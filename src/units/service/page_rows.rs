@@ -88,6 +88,7 @@ pub(super) fn read_photo(c: &mut Columns, details: bool) -> Result<Option<PhotoC
 
 /// A page of the units the viewer sees, filtered (all conditions hold) and ordered, with the
 /// count of all matches when `with_total`; `reads` says what comes with each unit's card.
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn list_units(
     state: &AppState,
     viewer: &Viewer,

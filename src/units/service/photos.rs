@@ -3,6 +3,7 @@
 use super::*;
 
 /// The photos of these units, each unit's in position order.
+#[tracing::instrument(skip_all, fields(unit_ids = unit_ids.len()))]
 pub async fn photos_of(
     db: &impl ConnectionTrait,
     unit_ids: &[Uuid],
@@ -26,6 +27,7 @@ pub(super) fn refuse_if_sold(unit: &unit::Model) -> AppResult<()> {
 }
 
 /// Adds a photo (checked by content) as the last one; the first photo of a unit is its primary.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, unit_id = %unit_id))]
 pub async fn add_photo(
     state: &AppState,
     viewer: &Viewer,
@@ -79,6 +81,7 @@ pub async fn add_photo(
     inserted
 }
 
+#[tracing::instrument(skip_all, fields(viewer = %viewer, photo_id = %photo_id))]
 pub(super) async fn managed_photo(
     state: &AppState,
     viewer: &Viewer,
@@ -100,6 +103,7 @@ pub(super) async fn managed_photo(
 }
 
 /// Makes this photo the unit's primary one.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, photo_id = %photo_id))]
 pub async fn set_primary_photo(
     state: &AppState,
     viewer: &Viewer,
@@ -127,6 +131,7 @@ pub async fn set_primary_photo(
 }
 
 /// Puts the unit's photos in the given order; the list must name each of its photos once.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, unit_id = %unit_id))]
 pub async fn reorder_photos(
     state: &AppState,
     viewer: &Viewer,
@@ -163,6 +168,7 @@ pub async fn reorder_photos(
 }
 
 /// Deletes a photo; when it was the primary one, the next photo in order becomes primary.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, photo_id = %photo_id))]
 pub async fn delete_photo(
     state: &AppState,
     viewer: &Viewer,
@@ -192,6 +198,7 @@ pub async fn delete_photo(
 }
 
 /// Whether a stored unit photo may be served without a signature: its unit is listed.
+#[tracing::instrument(skip_all)]
 pub async fn photo_is_public(db: &impl ConnectionTrait, path: &str) -> AppResult<bool> {
     let Some(photo) = unit_photo::Entity::find()
         .filter(unit_photo::Column::Path.eq(path))
@@ -211,6 +218,7 @@ pub async fn photo_is_public(db: &impl ConnectionTrait, path: &str) -> AppResult
 
 /// The owner of a unit (`Some(None)`: dealership stock), or `None` when there is no such unit.
 /// For other domains that tie something to a unit's owner (a chat about the unit).
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn owner_of(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<Option<Uuid>>> {
     Ok(unit::Entity::find_by_id(id)
         .all(db)

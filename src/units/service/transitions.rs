@@ -5,6 +5,7 @@ use super::*;
 /// Takes the unit's write lock for the rest of the transaction (a no-op UPDATE: a row lock on
 /// PostgreSQL, the write lock on SQLite, taken first so SQLite never has to upgrade a read lock),
 /// then reads it. `NOT_FOUND` when it is gone.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn lock_unit(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<unit::Model> {
     unit::Entity::update_many()
         .col_expr(unit::Column::Id, Expr::col(unit::Column::Id))
@@ -20,6 +21,7 @@ pub async fn lock_unit(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<unit::
 /// Moves the unit to `to` if its status is one of `from`, in one conditional statement (so of
 /// two moves at the same instant only one applies); `unlist` also takes it off sale. Returns
 /// whether it moved.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub(super) async fn move_status(
     txn: &impl ConnectionTrait,
     id: Uuid,
@@ -43,6 +45,7 @@ pub(super) async fn move_status(
 
 /// A sale is being recorded: ACTIVE → SOLD and unlisted; of two sales at the same instant
 /// exactly one gets the unit.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn mark_sold(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
     if move_status(txn, id, &[UnitStatus::Active], UnitStatus::Sold, true).await? {
         return Ok(());
@@ -64,6 +67,7 @@ pub async fn mark_sold(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
 }
 
 /// A sale was deleted: SOLD → ACTIVE.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn unmark_sold(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
     move_status(txn, id, &[UnitStatus::Sold], UnitStatus::Active, false).await?;
     Ok(())
@@ -71,6 +75,7 @@ pub async fn unmark_sold(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> 
 
 /// Service work started: ACTIVE (or already IN_SERVICE) → IN_SERVICE; a sold or inactive unit
 /// cannot be worked on.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn enter_service(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
     let from = [UnitStatus::Active, UnitStatus::InService];
     if move_status(txn, id, &from, UnitStatus::InService, false).await? {
@@ -82,6 +87,7 @@ pub async fn enter_service(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<()
 }
 
 /// No service is in progress any more: IN_SERVICE → ACTIVE.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn leave_service(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
     move_status(txn, id, &[UnitStatus::InService], UnitStatus::Active, false).await?;
     Ok(())
@@ -98,6 +104,7 @@ pub fn ids_owned_by(owner: Uuid) -> sea_orm::sea_query::SelectStatement {
 
 /// Units by id, whoever may see them: for the rules that decide visibility themselves
 /// (`visible_units_by_id`, a sale's parties).
+#[tracing::instrument(skip_all, fields(ids = ids.len()))]
 pub async fn units_by_id(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec<unit::Model>> {
     Ok(unit::Entity::find()
         .filter(unit::Column::Id.is_in(ids.iter().copied()))

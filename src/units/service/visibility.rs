@@ -44,6 +44,7 @@ fn visible_ids(audience: &Audience) -> Option<sea_orm::sea_query::SelectStatemen
 }
 
 /// The units with these ids that the viewer sees (for the units loader).
+#[tracing::instrument(skip_all, fields(viewer = %viewer, ids = ids.len()))]
 pub async fn visible_units_by_id(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -59,6 +60,7 @@ pub async fn visible_units_by_id(
 
 /// The photos of those of these units the viewer sees, each unit's in order (for the photos
 /// loader).
+#[tracing::instrument(skip_all, fields(viewer = %viewer, unit_ids = unit_ids.len()))]
 pub async fn visible_photos_of(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -79,6 +81,7 @@ pub async fn visible_photos_of(
 
 /// Units whose ids another domain's rule selects (`SELECT unit_id FROM …`): the unit of a sale
 /// the viewer may see is seen through that sale.
+#[tracing::instrument(skip_all)]
 pub async fn units_selected_by(
     db: &impl ConnectionTrait,
     ids: sea_orm::sea_query::SelectStatement,
@@ -95,6 +98,7 @@ pub fn may_manage(identity: &Identity, unit: &unit::Model) -> bool {
 }
 
 /// The unit, when the viewer may see it; `NOT_FOUND` otherwise (no existence leak).
+#[tracing::instrument(skip_all, fields(viewer = %viewer, id = %id))]
 pub async fn visible_unit(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -113,6 +117,7 @@ pub async fn visible_unit(
 
 /// The unit, when the viewer may change it: `NOT_FOUND` when they cannot see it, `FORBIDDEN` when
 /// they see it but it is not theirs.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, id = %id))]
 pub async fn managed_unit(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -130,6 +135,7 @@ pub async fn managed_unit(
 
 /// `managed_unit` for a unit an input names (`unitId`): one the viewer cannot see is
 /// `BAD_USER_INPUT` on that field.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, id = %id))]
 pub async fn managed_unit_named_in(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -145,6 +151,7 @@ pub async fn managed_unit_named_in(
     })
 }
 
+#[tracing::instrument(skip_all, fields(viewer = %viewer, id = %id))]
 pub async fn unit(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Option<unit::Model>> {
     match visible_unit(&state.db, viewer, id).await {
         Ok(unit) => Ok(Some(unit)),
