@@ -4,5 +4,6 @@
 pub mod entity;
 pub mod graphql;
 pub mod loaders;
+pub mod page;
 pub mod service;
 pub mod types;

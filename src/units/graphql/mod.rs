@@ -9,10 +9,8 @@ use uuid::Uuid;
 
 use super::entity::{unit, BodyType, FuelType, Transmission, UnitStatus};
 use super::loaders::{Owners, Photos, UnitId, Units};
-use super::service::{
-    self, NewUnit, PageReads, PageUnit, PhotoCard, PhotoDetails, Preloaded, UnitCard, UnitChanges,
-    UnitDetails, UnitOrderField as Field,
-};
+use super::page::{PageReads, PageUnit, PhotoCard, PhotoDetails, Preloaded, UnitCard};
+use super::service::{self, NewUnit, UnitChanges, UnitDetails, UnitOrderField as Field};
 use crate::accounts::graphql::User;
 use crate::accounts::loaders::{UserId, Users};
 use crate::error::AppError;

@@ -192,41 +192,11 @@ impl Unit {
     }
 }
 
-/// The units page fills a unit's columns in place (`InPlace<Unit>`).
+/// The units page fills a unit's card fields in place (`InPlace<Unit>`); the card's table in
+/// `units::page` says which and how.
 impl PlainFields for Unit {
     fn plain(&self, _: &Context<'_>, name: &str) -> Option<Value> {
-        let text = |v: &Option<String>| value(v.clone());
-        let c = &self.card;
-        let card = match name {
-            "id" => Some(value(to_id(c.id))),
-            "vin" => Some(Value::String(c.vin.clone())),
-            "make" => Some(Value::String(c.make.clone())),
-            "model" => Some(Value::String(c.model.clone())),
-            "year" => Some(value(c.year)),
-            "mileage" => Some(value(c.mileage)),
-            "status" => Some(value(c.status)),
-            "isListed" => Some(Value::Boolean(c.is_listed)),
-            "listPrice" => Some(value(c.list_price_cents.map(money::decimal))),
-            "createdAt" => Some(value(c.created_at)),
-            _ => None,
-        };
-        // The rest of the row, when it was read with the page (otherwise `Unit` loads it).
-        card.or_else(|| {
-            let u = self.whole.get()?;
-            Some(match name {
-                "trim" => text(&u.trim),
-                "fuelType" => value(u.fuel_type),
-                "bodyType" => value(u.body_type),
-                "transmission" => value(u.transmission),
-                "color" => text(&u.color),
-                "licensePlate" => text(&u.license_plate),
-                "location" => text(&u.location),
-                "purchaseDate" => value(u.purchase_date),
-                "notes" => text(&u.notes),
-                "updatedAt" => value(u.updated_at),
-                _ => return None,
-            })
-        })
+        self.card.value(name)
     }
 }
 
@@ -276,9 +246,6 @@ impl UnitPhoto {
             .await
     }
 }
-
-/// The fields of `UnitPhoto` its image answers (the others need its details).
-pub(super) const PHOTO_IMAGE_FIELDS: [&str; 3] = ["__typename", "id", "url"];
 
 /// A photo's image is at hand, and its details when they were read.
 impl PlainFields for UnitPhoto {

@@ -45,59 +45,13 @@ impl UnitsQuery {
             order,
             &args,
             pagination::wants_total(ctx),
-            page_reads(ctx),
+            PageReads::for_selection(ctx.field()),
         )
         .await?;
         Ok(pagination::connection(slice, total, |row| {
             InPlace(Unit::of_page(row))
         }))
     }
-}
-
-/// The fields of `Unit` that need no more than its card (relations load what they need).
-pub(super) const ON_THE_CARD: [&str; 14] = [
-    "__typename",
-    "id",
-    "vin",
-    "make",
-    "model",
-    "year",
-    "mileage",
-    "status",
-    "isListed",
-    "listPrice",
-    "createdAt",
-    "photos",
-    "serviceRecords",
-    "sale",
-];
-
-/// What a units page reads for the fields selected on its units (`edges.node` and `nodes`):
-/// whole rows unless the cards answer every field, and the owner's card and the primary photo
-/// in the same statement when either is selected (the photo's details when asked for).
-pub(super) fn page_reads(ctx: &Context<'_>) -> PageReads {
-    let mut reads = PageReads::default();
-    let page = ctx.field();
-    let units = page.selection_set().flat_map(|f| match f.name() {
-        "edges" => f.selection_set().filter(|e| e.name() == "node").collect(),
-        "nodes" => vec![f],
-        _ => Vec::new(),
-    });
-    for unit in units {
-        for field in unit.selection_set() {
-            match field.name() {
-                "owner" => reads.owner_and_photo = true,
-                "primaryPhoto" => {
-                    reads.owner_and_photo = true;
-                    reads.photo_details |= field
-                        .selection_set()
-                        .any(|f| !PHOTO_IMAGE_FIELDS.contains(&f.name()));
-                }
-                name => reads.whole_rows |= !ON_THE_CARD.contains(&name),
-            }
-        }
-    }
-    reads
 }
 
 #[derive(Default)]

@@ -5,16 +5,16 @@ use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
-    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
     TransactionTrait,
 };
 use uuid::Uuid;
 
 use super::entity::{unit, unit_photo, BodyType, FuelType, Transmission, UnitStatus};
+use super::page::{PageReads, PageUnit, UnitCard};
 use super::types::{self, Vin};
-use crate::accounts::entity::user;
-use crate::accounts::service::{self as accounts, UserCard};
+use crate::accounts::service as accounts;
 use crate::app::AppState;
 use crate::auth::viewer::Identity;
 use crate::auth::Viewer;
@@ -23,21 +23,19 @@ use crate::error::{AppError, AppResult};
 use crate::input;
 use crate::media::Incoming;
 use crate::money;
-use crate::paging::{self, Columns, KeyKind, PageArgs, Slice, Sort};
+use crate::paging::{self, KeyKind, PageArgs, Slice, Sort};
 
 /// At most this many photos per unit.
 pub const MAX_PHOTOS: u64 = 30;
 
 mod changes;
 mod page;
-mod page_rows;
 mod photos;
 mod transitions;
 mod visibility;
 
 pub use changes::*;
 pub use page::*;
-pub use page_rows::*;
 pub use photos::*;
 pub use transitions::*;
 pub use visibility::*;

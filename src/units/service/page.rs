@@ -1,4 +1,4 @@
-//! Search and pages: filters, orderings and the keyset page with its joined owner and photo.
+//! Search and pages: filters, orderings and the keyset page (its read model is `units::page`).
 
 use super::*;
 
@@ -129,176 +129,32 @@ pub(super) fn filtered(
     Ok(q)
 }
 
-/// What the units page shows of a unit: a page that asks for nothing else reads only these
-/// columns, and `Unit` loads the rest of the row if a field needs it. Also what the page's
-/// cursors and the relations (owner, photos, records, sale) need.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UnitCard {
-    pub id: Uuid,
-    pub vin: String,
-    pub make: String,
-    pub model: String,
-    pub year: i32,
-    pub mileage: i32,
-    pub status: UnitStatus,
-    pub is_listed: bool,
-    pub list_price_cents: Option<i64>,
-    pub price_sort: i64,
-    pub owner_id: Option<Uuid>,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-}
-
-/// The card's columns, in the order `read_card` reads them.
-pub(super) const CARD_COLUMNS: [unit::Column; 12] = [
-    unit::Column::Id,
-    unit::Column::Vin,
-    unit::Column::Make,
-    unit::Column::Model,
-    unit::Column::Year,
-    unit::Column::Mileage,
-    unit::Column::Status,
-    unit::Column::IsListed,
-    unit::Column::ListPriceCents,
-    unit::Column::PriceSort,
-    unit::Column::OwnerId,
-    unit::Column::CreatedAt,
-];
-
-impl From<&unit::Model> for UnitCard {
-    fn from(u: &unit::Model) -> Self {
-        Self {
-            id: u.id,
-            vin: u.vin.clone(),
-            make: u.make.clone(),
-            model: u.model.clone(),
-            year: u.year,
-            mileage: u.mileage,
-            status: u.status,
-            is_listed: u.is_listed,
-            list_price_cents: u.list_price_cents,
-            price_sort: u.price_sort,
-            owner_id: u.owner_id,
-            created_at: u.created_at,
-        }
-    }
-}
-
-/// What `UnitPhoto` shows of a photo: the image, and (read when a field asks for them) its
-/// details. Never the unit, size or upload time.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PhotoCard {
-    pub id: Uuid,
-    pub path: String,
-    pub details: Option<PhotoDetails>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PhotoDetails {
-    pub content_type: String,
-    pub alt_text: Option<String>,
-    pub position: i32,
-    pub is_primary: bool,
-}
-
-/// The photo card's columns, in the order `read_photo` reads them: the image, then the details.
-pub(super) const PHOTO_IMAGE: [unit_photo::Column; 2] =
-    [unit_photo::Column::Id, unit_photo::Column::Path];
-pub(super) const PHOTO_DETAILS: [unit_photo::Column; 4] = [
-    unit_photo::Column::ContentType,
-    unit_photo::Column::AltText,
-    unit_photo::Column::Position,
-    unit_photo::Column::IsPrimary,
-];
-
-impl From<unit_photo::Model> for PhotoCard {
-    fn from(p: unit_photo::Model) -> Self {
-        Self {
-            id: p.id,
-            path: p.path,
-            details: Some(PhotoDetails {
-                content_type: p.content_type,
-                alt_text: p.alt_text,
-                position: p.position,
-                is_primary: p.is_primary,
-            }),
-        }
-    }
-}
-
-/// A unit's owner and primary photo, read with the page when the client asks for them.
-#[derive(Clone, Debug)]
-pub struct Preloaded {
-    pub owner: Option<UserCard>,
-    pub primary_photo: Option<PhotoCard>,
-}
-
-/// What a units page reads besides each unit's card.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct PageReads {
-    /// The units' whole rows.
-    pub whole_rows: bool,
-    /// Each unit's owner card and primary photo, joined.
-    pub owner_and_photo: bool,
-    /// With the primary photo, its details.
-    pub photo_details: bool,
-}
-
-/// A unit of a page: its card, its whole row when read, what was read with it.
-pub struct PageUnit {
-    pub card: UnitCard,
-    pub whole: Option<unit::Model>,
-    pub preloaded: Option<Preloaded>,
-}
-
-/// The owner's columns a page reads: the card (`User` loads the rest if asked).
-pub(super) const OWNER_CARD: [user::Column; 4] = [
-    user::Column::Id,
-    user::Column::FirstName,
-    user::Column::LastName,
-    user::Column::AvatarPath,
-];
-
-/// Adds the owner's card (columns `o_*`) and the primary photo's (`p_*`) to a units query, LEFT
-/// JOINed. The one place the units domain reads the accounts' table itself: it saves the page a
-/// statement, the largest single cost of the units page (see `benches/units.rs`).
-pub(super) fn join_owner_and_primary_photo(
-    query: &mut sea_orm::sea_query::SelectStatement,
-    photo_details: bool,
-) {
-    use sea_orm::sea_query::{Alias, JoinType};
-    use sea_orm::IdenStatic;
-    query.join(
-        JoinType::LeftJoin,
-        user::Entity,
-        Expr::col((user::Entity, user::Column::Id)).equals((unit::Entity, unit::Column::OwnerId)),
-    );
-    // The primary flag as a bare column, not `= ?`: a bound value compared against the partial
-    // index's condition would make SQLite re-prepare the statement on every run.
-    query.join(
-        JoinType::LeftJoin,
-        unit_photo::Entity,
-        Expr::col((unit_photo::Entity, unit_photo::Column::UnitId))
-            .equals((unit::Entity, unit::Column::Id))
-            .and(Expr::col((
-                unit_photo::Entity,
-                unit_photo::Column::IsPrimary,
-            ))),
-    );
-    for col in OWNER_CARD {
-        query.expr_as(
-            Expr::col((user::Entity, col)),
-            Alias::new(format!("o_{}", col.as_str())),
-        );
-    }
-    let details = if photo_details {
-        &PHOTO_DETAILS[..]
-    } else {
-        &[]
-    };
-    for &col in PHOTO_IMAGE.iter().chain(details) {
-        query.expr_as(
-            Expr::col((unit_photo::Entity, col)),
-            Alias::new(format!("p_{}", col.as_str())),
-        );
-    }
+/// A page of the units the viewer sees, filtered (all conditions hold) and ordered, with the
+/// count of all matches when `with_total`; `reads` says what comes with each unit's card.
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
+pub async fn list_units(
+    state: &AppState,
+    viewer: &Viewer,
+    filter: &UnitFilter,
+    order: (UnitOrderField, bool),
+    args: &PageArgs,
+    with_total: bool,
+    reads: PageReads,
+) -> AppResult<(Slice<PageUnit>, Option<u64>)> {
+    let audience = audience(viewer)?;
+    let sort = unit_sort(order.0, order.1);
+    let window = args.window(&sort)?;
+    let query = filtered(&audience, filter)?;
+    let slice = sort
+        .fetch_with(
+            &state.db,
+            reads.columns(query.clone()),
+            &window,
+            |q| reads.join(q),
+            |row| reads.decode(row),
+            |u| unit_key(order.0, &u.card),
+        )
+        .await?;
+    let total = paging::count_if(with_total, &state.db, query).await?;
+    Ok((slice, total))
 }
