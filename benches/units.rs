@@ -1,7 +1,6 @@
 //! Load generator for the units pages, against the release binary over real HTTP on loopback.
 //!
-//! It seeds a database with the reference benchmark's numbers (`../shared/bench/gen_data.py`:
-//! 1,000 users, N units — 10,000 by default — and 2 photos per unit on average with 2,000 units
+//! It seeds a database with the reference benchmark's numbers (1,000 users, N units — 10,000 by default — and 2 photos per unit on average with 2,000 units
 //! without any, one primary each; about 65% of units listed), adds three service records to each
 //! of the first 2,000 units, starts `autohub`, signs in as a customer and measures requests per
 //! second and p50/p99 latency of
@@ -10,9 +9,11 @@
 //!   without and with `totalCount` (the reference's keyset and counted pages), and
 //! - `unit(id)` with its service records and their technicians.
 //!
-//! With `wrk` installed it also runs the reference's `bench.sh` against the same pages (and
-//! against the reference server when `--reference URL` is given), so both sides are measured by
-//! one driver in one sitting.
+//! With `wrk` installed it also runs `benches/wrk/bench.sh` (one bounded wrk run: 2 threads,
+//! 64 connections, 3 s warm-up, 10 s) against the same pages, and against a reference server's
+//! keyset and counted pages (`GET /units/keyset?page_size=20`, `GET /units?page_size=20`) when
+//! `--reference URL` is given, alternating the two, so both sides are measured by one driver in
+//! one sitting.
 //!
 //! Run: `cargo bench --bench units -- [--units 10000] [--pg postgres://user@host:port/postgres]
 //!       [--reference http://127.0.0.1:8003] [--conns 64] [--seconds 10] [--serve]`
@@ -345,14 +346,13 @@ fn wrk_runs(
     reference: Option<&str>,
     backend: &str,
 ) {
-    let bench_sh =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/bench.sh");
+    let bench_sh = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/wrk/bench.sh");
     let has_wrk = std::process::Command::new("wrk")
         .arg("--version")
         .output()
         .is_ok();
     if !bench_sh.exists() || !has_wrk {
-        println!("\n(wrk or ../shared/bench/bench.sh missing: skipping the reference's driver)");
+        println!("\n(wrk missing: skipping the wrk runs)");
         return;
     }
     let mut runs: Vec<(String, String, Option<std::path::PathBuf>)> = Vec::new();

@@ -1,5 +1,5 @@
 //! `AppError`: the one error type of the API. Every service returns it; the GraphQL layer turns it
-//! into an error with `extensions.code` as PRODUCT.md §0 lists them.
+//! into an error with `extensions.code` as docs/api.md lists them.
 //!
 //! It deliberately does not implement `Display`: async-graphql converts anything `Display` into an
 //! error without a code, so keeping `Display` off forces every error through `From<AppError>` below.

@@ -1,4 +1,4 @@
-//! Input hygiene shared by every domain (PRODUCT.md §0): strings are trimmed, empty required
+//! Input hygiene shared by every domain: strings are trimmed, empty required
 //! strings are refused, every free-text field has a maximum length.
 
 use crate::error::{AppError, AppResult};

@@ -1,6 +1,6 @@
 //! Uploaded files: the type checked from the content, storage under `MEDIA_DIR` with random names,
 //! and the URLs they are served under (`/media/…`): plain for public files, signed and expiring
-//! for the rest (PRODUCT.md §10).
+//! for the rest.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

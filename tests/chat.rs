@@ -1,4 +1,4 @@
-//! Chat (PRODUCT.md §7) against the real server, over HTTP and WebSockets: the role rules, rooms
+//! Chat against the real server, over HTTP and WebSockets: the role rules, rooms
 //! opened once even at the same instant, message rules and idempotent sends, read marks and
 //! coalesced notifications, ordering under concurrent senders, removal, and typing.
 

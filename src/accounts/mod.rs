@@ -1,4 +1,4 @@
-//! Accounts and authentication (PRODUCT.md §1): customers sign up, verify their email and sign in
+//! Accounts and authentication: customers sign up, verify their email and sign in
 //! by password or by a texted code; sessions hold rotating refresh tokens; staff and admins
 //! manage accounts. Contact details are private to the user and staff.
 

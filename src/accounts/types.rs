@@ -156,7 +156,7 @@ const COMMON_PASSWORDS: &[&str] = &[
     "autohub123",
 ];
 
-/// A password that meets the policy of PRODUCT.md §1.
+/// A password that meets the policy of the product.
 #[derive(Clone)]
 pub struct Password(String);
 

@@ -1,4 +1,4 @@
-//! Chat (PRODUCT.md §7): support, direct and group rooms, members with read marks, messages
+//! Chat: support, direct and group rooms, members with read marks, messages
 //! numbered per room, typing indicators; every change published to the room once it commits.
 
 pub mod entity;

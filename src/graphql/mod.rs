@@ -70,7 +70,7 @@ pub async fn read_upload(
     Ok(crate::media::Incoming { file_name, bytes })
 }
 
-/// Every error carries `extensions.code` from PRODUCT.md §0: errors from our resolvers have one
+/// Every error carries `extensions.code` (docs/api.md lists them): errors from our resolvers have one
 /// already; what remains came from parsing or validating the query (no path), which is the
 /// client's input and so `BAD_USER_INPUT` on `query`, or is unexpected (logged, then hidden).
 pub fn give_codes(response: &mut async_graphql::Response) {

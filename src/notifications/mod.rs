@@ -1,4 +1,4 @@
-//! Notifications (PRODUCT.md §8): stored for one user, then pushed live.
+//! Notifications: stored for one user, then pushed live.
 
 pub mod entity;
 pub mod events;

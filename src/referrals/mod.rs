@@ -1,4 +1,4 @@
-//! Referrals (PRODUCT.md §6): every user has a code; signing up with someone's code records a
+//! Referrals: every user has a code; signing up with someone's code records a
 //! PENDING referral, which becomes QUALIFIED when the new user verifies their email.
 
 pub mod entity;

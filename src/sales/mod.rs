@@ -1,4 +1,4 @@
-//! Sales and staff performance (PRODUCT.md §4): recorded sales (a unit is sold at most once),
+//! Sales and staff performance: recorded sales (a unit is sold at most once),
 //! commissions, the sales summary and each staff member's metrics.
 
 pub mod entity;

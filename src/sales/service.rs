@@ -1,4 +1,4 @@
-//! The rules of sales (PRODUCT.md §4): who records which sale, the one-sale-per-unit guarantee,
+//! The rules of sales: who records which sale, the one-sale-per-unit guarantee,
 //! commission, the summary and staff metrics; and the referral credit of a first purchase.
 
 use std::collections::BTreeMap;

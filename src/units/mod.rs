@@ -1,4 +1,4 @@
-//! Units: the vehicles customers keep here and the dealership's stock (PRODUCT.md §2), with
+//! Units: the vehicles customers keep here and the dealership's stock, with
 //! their photos. Search, filters and keyset pages over four orderings; who sees and changes what.
 
 pub mod entity;

@@ -34,7 +34,7 @@ impl ServiceStatus {
         }
     }
 
-    /// The transition table of PRODUCT.md §3.
+    /// The transition table: which status may follow which.
     pub fn may_become(self, to: Self) -> bool {
         matches!(
             (self, to),

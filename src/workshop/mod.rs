@@ -1,4 +1,4 @@
-//! The workshop (PRODUCT.md §3): service records of units, their status transitions, and the
+//! The workshop: service records of units, their status transitions, and the
 //! unit's IN_SERVICE status that follows them.
 
 pub mod entity;

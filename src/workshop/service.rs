@@ -1,4 +1,4 @@
-//! The rules of the workshop (PRODUCT.md §3): who records and moves service work, the transition
+//! The rules of the workshop: who records and moves service work, the transition
 //! table, the unit's IN_SERVICE status, and the referral credit of a first completed service.
 
 use chrono::{DateTime, NaiveDate, Utc};

@@ -1,4 +1,4 @@
-//! The rules of accounts (PRODUCT.md §1): sign-up, codes, sign-in, sessions, passwords, profiles
+//! The rules of accounts: sign-up, codes, sign-in, sessions, passwords, profiles
 //! and the staff and admin operations. Authorization is checked here, next to each rule.
 
 use chrono::{DateTime, Utc};

@@ -1,4 +1,4 @@
-//! The rules of units (PRODUCT.md §2): who sees and changes which unit, VIN and mileage rules,
+//! The rules of units: who sees and changes which unit, VIN and mileage rules,
 //! listing, status, photos; and the unit transitions other domains drive (sold, in service).
 
 use chrono::{Datelike, NaiveDate};
