@@ -126,6 +126,26 @@ impl fmt::Debug for Event {
     }
 }
 
+/// Conversions both ways between an event's payload and the model it mirrors: the listed fields
+/// are copied, and the model's other fields take the given values when a payload becomes a model.
+/// The payload stays its own type (the wire format), without repeating the copying by hand.
+#[macro_export]
+macro_rules! mirror {
+    ($payload:ty, $model:ty, [$($field:ident),+ $(,)?], {$($other:ident: $value:expr),* $(,)?}) => {
+        impl From<$model> for $payload {
+            fn from(m: $model) -> Self {
+                Self { $($field: m.$field,)+ }
+            }
+        }
+
+        impl From<$payload> for $model {
+            fn from(p: $payload) -> Self {
+                Self { $($field: p.$field,)+ $($other: $value,)* }
+            }
+        }
+    };
+}
+
 /// Events waiting for their transaction to commit. Services put what their transaction makes
 /// true here and publish it once the commit succeeded, so nothing is announced that did not
 /// happen; `#[must_use]` keeps an outbox from being dropped unpublished by accident.

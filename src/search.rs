@@ -66,6 +66,24 @@ pub fn column(
     Ok(current)
 }
 
+/// Makes an entity keep its `search_text` column: its `ActiveModelBehavior` recomputes the column
+/// from the listed fields on every save (see `column`). Used inside the entity's module.
+#[macro_export]
+macro_rules! search_text_from {
+    ($($field:ident),+ $(,)?) => {
+        #[async_trait::async_trait]
+        impl ActiveModelBehavior for ActiveModel {
+            async fn before_save<C>(mut self, _db: &C, _insert: bool) -> Result<Self, DbErr>
+            where
+                C: ConnectionTrait,
+            {
+                self.search_text = $crate::search::column(self.search_text, &[$(&self.$field),+])?;
+                Ok(self)
+            }
+        }
+    };
+}
+
 /// `column` contains `text` (folded), with LIKE's wildcards in the text taken literally.
 pub fn contains(column: impl ColumnTrait, text: &str) -> Condition {
     let escaped = fold(text)

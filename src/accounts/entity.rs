@@ -102,20 +102,8 @@ pub mod user {
         }
     }
 
-    #[async_trait::async_trait]
-    impl ActiveModelBehavior for ActiveModel {
-        async fn before_save<C>(mut self, _db: &C, _insert: bool) -> Result<Self, DbErr>
-        where
-            C: ConnectionTrait,
-        {
-            // Every save keeps the search column in step with its fields.
-            self.search_text = crate::search::column(
-                self.search_text,
-                &[&self.email, &self.first_name, &self.last_name],
-            )?;
-            Ok(self)
-        }
-    }
+    // Every save keeps the search column in step with its fields.
+    crate::search_text_from!(email, first_name, last_name);
 }
 
 pub mod session {

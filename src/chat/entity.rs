@@ -141,15 +141,6 @@ pub mod message {
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 
-    #[async_trait::async_trait]
-    impl ActiveModelBehavior for ActiveModel {
-        async fn before_save<C>(mut self, _db: &C, _insert: bool) -> Result<Self, DbErr>
-        where
-            C: ConnectionTrait,
-        {
-            // Every save keeps the search column in step with its fields.
-            self.search_text = crate::search::column(self.search_text, &[&self.body])?;
-            Ok(self)
-        }
-    }
+    // Every save keeps the search column in step with its fields.
+    crate::search_text_from!(body);
 }

@@ -80,48 +80,27 @@ pub struct Message {
     pub deleted_at: Option<DateTime<Utc>>,
 }
 
-impl From<message::Model> for Message {
-    fn from(m: message::Model) -> Self {
-        Self {
-            id: m.id,
-            room_id: m.room_id,
-            seq: m.seq,
-            sender_id: m.sender_id,
-            kind: m.kind,
-            body: m.body,
-            attachment_path: m.attachment_path,
-            attachment_name: m.attachment_name,
-            attachment_type: m.attachment_type,
-            attachment_size: m.attachment_size,
-            client_message_id: m.client_message_id,
-            created_at: m.created_at,
-            edited_at: m.edited_at,
-            deleted_at: m.deleted_at,
-        }
-    }
-}
-
-impl From<Message> for message::Model {
-    fn from(m: Message) -> Self {
-        Self {
-            id: m.id,
-            room_id: m.room_id,
-            seq: m.seq,
-            sender_id: m.sender_id,
-            kind: m.kind,
-            body: m.body,
-            attachment_path: m.attachment_path,
-            attachment_name: m.attachment_name,
-            attachment_type: m.attachment_type,
-            attachment_size: m.attachment_size,
-            client_message_id: m.client_message_id,
-            created_at: m.created_at,
-            edited_at: m.edited_at,
-            deleted_at: m.deleted_at,
-            search_text: None,
-        }
-    }
-}
+crate::mirror!(
+    Message,
+    message::Model,
+    [
+        id,
+        room_id,
+        seq,
+        sender_id,
+        kind,
+        body,
+        attachment_path,
+        attachment_name,
+        attachment_type,
+        attachment_size,
+        client_message_id,
+        created_at,
+        edited_at,
+        deleted_at,
+    ],
+    { search_text: None }
+);
 
 /// A room as events carry it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -142,46 +121,25 @@ pub struct Room {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<room::Model> for Room {
-    fn from(r: room::Model) -> Self {
-        Self {
-            id: r.id,
-            kind: r.kind,
-            title: r.title,
-            description: r.description,
-            is_active: r.is_active,
-            is_private: r.is_private,
-            subject_type: r.subject_type,
-            subject_id: r.subject_id,
-            customer_id: r.customer_id,
-            created_by: r.created_by,
-            last_seq: r.last_seq,
-            last_activity_at: r.last_activity_at,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        }
-    }
-}
-
-/// The open key stays with the database (it only guards uniqueness there).
-impl From<Room> for room::Model {
-    fn from(r: Room) -> Self {
-        Self {
-            id: r.id,
-            kind: r.kind,
-            title: r.title,
-            description: r.description,
-            is_active: r.is_active,
-            is_private: r.is_private,
-            subject_type: r.subject_type,
-            subject_id: r.subject_id,
-            customer_id: r.customer_id,
-            created_by: r.created_by,
-            open_key: None,
-            last_seq: r.last_seq,
-            last_activity_at: r.last_activity_at,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        }
-    }
-}
+// The open key stays with the database (it only guards uniqueness there).
+crate::mirror!(
+    Room,
+    room::Model,
+    [
+        id,
+        kind,
+        title,
+        description,
+        is_active,
+        is_private,
+        subject_type,
+        subject_id,
+        customer_id,
+        created_by,
+        last_seq,
+        last_activity_at,
+        created_at,
+        updated_at,
+    ],
+    { open_key: None }
+);

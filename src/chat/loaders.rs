@@ -7,21 +7,23 @@ use async_graphql::dataloader::Loader;
 
 use super::entity::{member, message, room};
 use super::service;
-use crate::graphql::loaders::{grouped, ids, LoadError, RequestLoader, Scope};
+use crate::graphql::loaders::{grouped, ids, LoadError};
 
 crate::id_key!(
     /// A chat room's id.
     RoomId
 );
 
-/// Rooms by id (a message's room, a room named in an event).
-pub struct Rooms(Scope);
-
-impl RequestLoader for Rooms {
-    fn new(scope: &Scope) -> Self {
-        Self(scope.clone())
-    }
-}
+crate::scoped_loaders!(
+    /// Rooms by id (a message's room, a room named in an event).
+    Rooms,
+    /// A room's members in the order they joined.
+    Members,
+    /// A room's newest message, by room and its `last_seq`.
+    LastMessage,
+    /// The viewer's unread messages per room.
+    Unread,
+);
 
 impl Loader<RoomId> for Rooms {
     type Value = room::Model;
@@ -31,15 +33,6 @@ impl Loader<RoomId> for Rooms {
         let Self(on) = self;
         let rows = service::rooms_by_ids(&on.state.db, &on.viewer, &ids(keys, |k| k.0)).await?;
         Ok(rows.into_iter().map(|r| (RoomId(r.id), r)).collect())
-    }
-}
-
-/// A room's members in the order they joined.
-pub struct Members(Scope);
-
-impl RequestLoader for Members {
-    fn new(scope: &Scope) -> Self {
-        Self(scope.clone())
     }
 }
 
@@ -54,15 +47,6 @@ impl Loader<RoomId> for Members {
         let Self(on) = self;
         let rows = service::members_of(&on.state.db, &on.viewer, &ids(keys, |k| k.0)).await?;
         Ok(grouped(rows, |m| RoomId(m.room_id)))
-    }
-}
-
-/// A room's newest message, by room and its `last_seq`.
-pub struct LastMessage(Scope);
-
-impl RequestLoader for LastMessage {
-    fn new(scope: &Scope) -> Self {
-        Self(scope.clone())
     }
 }
 
@@ -81,15 +65,6 @@ impl Loader<(RoomId, i64)> for LastMessage {
             .into_iter()
             .map(|m| ((RoomId(m.room_id), m.seq), m))
             .collect())
-    }
-}
-
-/// The viewer's unread messages per room.
-pub struct Unread(Scope);
-
-impl RequestLoader for Unread {
-    fn new(scope: &Scope) -> Self {
-        Self(scope.clone())
     }
 }
 

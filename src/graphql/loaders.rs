@@ -116,6 +116,24 @@ macro_rules! id_key {
     };
 }
 
+/// Declares loaders made from the request's `Scope` (its services and viewer): for each name, a
+/// `pub struct Name(Scope)` and its `RequestLoader`. The `Loader` impls follow by hand.
+#[macro_export]
+macro_rules! scoped_loaders {
+    ($($(#[$doc:meta])* $name:ident),+ $(,)?) => {
+        $(
+            $(#[$doc])*
+            pub struct $name($crate::graphql::loaders::Scope);
+
+            impl $crate::graphql::loaders::RequestLoader for $name {
+                fn new(scope: &$crate::graphql::loaders::Scope) -> Self {
+                    Self(scope.clone())
+                }
+            }
+        )+
+    };
+}
+
 /// The ids behind a batch of keys.
 pub fn ids<K: Copy>(keys: &[K], id: impl Fn(K) -> Uuid) -> Vec<Uuid> {
     keys.iter().copied().map(id).collect()

@@ -33,35 +33,10 @@ pub struct Stored {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<notification::Model> for Stored {
-    fn from(n: notification::Model) -> Self {
-        Self {
-            id: n.id,
-            user_id: n.user_id,
-            kind: n.kind,
-            title: n.title,
-            body: n.body,
-            subject_type: n.subject_type,
-            subject_id: n.subject_id,
-            created_at: n.created_at,
-        }
-    }
-}
-
-/// A new notification is unread.
-impl From<Stored> for notification::Model {
-    fn from(n: Stored) -> Self {
-        Self {
-            id: n.id,
-            user_id: n.user_id,
-            kind: n.kind,
-            title: n.title,
-            body: n.body,
-            subject_type: n.subject_type,
-            subject_id: n.subject_id,
-            is_read: false,
-            read_at: None,
-            created_at: n.created_at,
-        }
-    }
-}
+// A new notification is unread.
+crate::mirror!(
+    Stored,
+    notification::Model,
+    [id, user_id, kind, title, body, subject_type, subject_id, created_at],
+    { is_read: false, read_at: None }
+);

@@ -8,7 +8,7 @@ use async_graphql::dataloader::Loader;
 use super::entity::sale;
 use super::service;
 use crate::accounts::loaders::Lane;
-use crate::graphql::loaders::{ids, LoadError, RequestLoader, Scope};
+use crate::graphql::loaders::{ids, LoadError};
 use crate::units::entity::unit;
 use crate::units::loaders::UnitId;
 
@@ -21,14 +21,15 @@ crate::id_key!(
 pub struct Salespeople;
 impl Lane for Salespeople {}
 
-/// Sales by id (a room's subject).
-pub struct Sales(Scope);
-
-impl RequestLoader for Sales {
-    fn new(scope: &Scope) -> Self {
-        Self(scope.clone())
-    }
-}
+crate::scoped_loaders!(
+    /// Sales by id (a room's subject).
+    Sales,
+    /// A unit's sale (`Unit.sale`).
+    SaleOfUnit,
+    /// The unit a sale sold (`Sale.unit`): seen by whoever sees the sale. Keyed by the sale and
+    /// its unit; a key whose sale the viewer does not see finds nothing.
+    SoldUnits,
+);
 
 impl Loader<SaleId> for Sales {
     type Value = sale::Model;
@@ -42,15 +43,6 @@ impl Loader<SaleId> for Sales {
     }
 }
 
-/// A unit's sale (`Unit.sale`).
-pub struct SaleOfUnit(Scope);
-
-impl RequestLoader for SaleOfUnit {
-    fn new(scope: &Scope) -> Self {
-        Self(scope.clone())
-    }
-}
-
 impl Loader<UnitId> for SaleOfUnit {
     type Value = sale::Model;
     type Error = LoadError;
@@ -60,16 +52,6 @@ impl Loader<UnitId> for SaleOfUnit {
         let rows =
             service::visible_sales_of_units(&on.state.db, &on.viewer, &ids(keys, |k| k.0)).await?;
         Ok(rows.into_iter().map(|s| (UnitId(s.unit_id), s)).collect())
-    }
-}
-
-/// The unit a sale sold (`Sale.unit`): seen by whoever sees the sale. Keyed by the sale and its
-/// unit; a key whose sale the viewer does not see finds nothing.
-pub struct SoldUnits(Scope);
-
-impl RequestLoader for SoldUnits {
-    fn new(scope: &Scope) -> Self {
-        Self(scope.clone())
     }
 }
 

@@ -7,7 +7,7 @@ use async_graphql::dataloader::Loader;
 use super::entity::{unit, unit_photo};
 use super::service;
 use crate::accounts::loaders::Lane;
-use crate::graphql::loaders::{grouped, ids, LoadError, RequestLoader, Scope};
+use crate::graphql::loaders::{grouped, ids, LoadError};
 
 crate::id_key!(
     /// A unit's id.
@@ -18,14 +18,13 @@ crate::id_key!(
 pub struct Owners;
 impl Lane for Owners {}
 
-/// Units by id, when the viewer sees them (a service record's unit, a room's subject…).
-pub struct Units(Scope);
-
-impl RequestLoader for Units {
-    fn new(scope: &Scope) -> Self {
-        Self(scope.clone())
-    }
-}
+crate::scoped_loaders!(
+    /// Units by id, when the viewer sees them (a service record's unit, a room's subject…).
+    Units,
+    /// A unit's photos in order (which also give its primary photo); none for a unit the viewer
+    /// does not see.
+    Photos,
+);
 
 impl Loader<UnitId> for Units {
     type Value = unit::Model;
@@ -36,16 +35,6 @@ impl Loader<UnitId> for Units {
         let rows =
             service::visible_units_by_id(&on.state.db, &on.viewer, &ids(keys, |k| k.0)).await?;
         Ok(rows.into_iter().map(|u| (UnitId(u.id), u)).collect())
-    }
-}
-
-/// A unit's photos in order (which also give its primary photo); none for a unit the viewer
-/// does not see.
-pub struct Photos(Scope);
-
-impl RequestLoader for Photos {
-    fn new(scope: &Scope) -> Self {
-        Self(scope.clone())
     }
 }
 

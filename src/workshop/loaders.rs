@@ -8,7 +8,7 @@ use async_graphql::dataloader::Loader;
 use super::entity::service_record;
 use super::service;
 use crate::accounts::loaders::Lane;
-use crate::graphql::loaders::{grouped, ids, LoadError, RequestLoader, Scope};
+use crate::graphql::loaders::{grouped, ids, LoadError};
 use crate::units::loaders::UnitId;
 
 crate::id_key!(
@@ -20,14 +20,12 @@ crate::id_key!(
 pub struct Technicians;
 impl Lane for Technicians {}
 
-/// Service records by id (a room's subject).
-pub struct Records(Scope);
-
-impl RequestLoader for Records {
-    fn new(scope: &Scope) -> Self {
-        Self(scope.clone())
-    }
-}
+crate::scoped_loaders!(
+    /// Service records by id (a room's subject).
+    Records,
+    /// A unit's service history, newest first: empty unless the viewer is its owner or staff.
+    History,
+);
 
 impl Loader<RecordId> for Records {
     type Value = service_record::Model;
@@ -41,15 +39,6 @@ impl Loader<RecordId> for Records {
             service::visible_records_by_id(&self.0.state.db, &self.0.viewer, &ids(keys, |k| k.0))
                 .await?;
         Ok(rows.into_iter().map(|r| (RecordId(r.id), r)).collect())
-    }
-}
-
-/// A unit's service history, newest first: empty unless the viewer is its owner or staff.
-pub struct History(Scope);
-
-impl RequestLoader for History {
-    fn new(scope: &Scope) -> Self {
-        Self(scope.clone())
     }
 }
 

@@ -155,13 +155,8 @@ pub async fn visible_records_by_id(
     viewer: &Viewer,
     ids: &[Uuid],
 ) -> AppResult<Vec<service_record::Model>> {
-    let Some(records) = visible_records(viewer)? else {
-        return Ok(Vec::new());
-    };
-    Ok(records
-        .filter(service_record::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?)
+    let ids = service_record::Column::Id.is_in(ids.iter().copied());
+    visible_records_where(db, viewer, ids).await
 }
 
 /// The records of these units that the viewer sees, newest first (for the loader behind
@@ -172,11 +167,21 @@ pub async fn visible_records_of_units(
     viewer: &Viewer,
     unit_ids: &[Uuid],
 ) -> AppResult<Vec<service_record::Model>> {
+    let units = service_record::Column::UnitId.is_in(unit_ids.iter().copied());
+    visible_records_where(db, viewer, units).await
+}
+
+/// The records the viewer sees that meet `condition`, newest first.
+async fn visible_records_where(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    condition: sea_orm::sea_query::SimpleExpr,
+) -> AppResult<Vec<service_record::Model>> {
     let Some(records) = visible_records(viewer)? else {
         return Ok(Vec::new());
     };
     Ok(records
-        .filter(service_record::Column::UnitId.is_in(unit_ids.iter().copied()))
+        .filter(condition)
         .order_by_desc(service_record::Column::CreatedAt)
         .order_by_desc(service_record::Column::Id)
         .all(db)

@@ -70,14 +70,14 @@ fn page_sizes_multiply() {
 }
 
 #[test]
-fn every_query_of_the_readme_passes_the_default_limits() {
-    let readme = include_str!("../../../README.md");
+fn every_query_of_the_api_guide_passes_the_default_limits() {
+    let readme = include_str!("../../../docs/api.md");
     let blocks: Vec<&str> = readme
         .split("```graphql")
         .skip(1)
         .filter_map(|rest| rest.split("```").next())
         .collect();
-    assert!(blocks.len() >= 5, "README blocks found: {}", blocks.len());
+    assert!(blocks.len() >= 5, "guide blocks found: {}", blocks.len());
     // A block may hold several operations, each starting at the block's indentation.
     let mut operations: Vec<String> = Vec::new();
     for block in blocks {
@@ -97,12 +97,12 @@ fn every_query_of_the_readme_passes_the_default_limits() {
             }
         }
     }
-    assert!(operations.len() >= 8, "README operations: {operations:?}");
+    assert!(operations.len() >= 8, "guide operations: {operations:?}");
     let config = crate::config::Config::from_map(&Default::default()).expect("defaults");
     let checks = crate::graphql::schema::checks(&config.limits);
     for operation in operations {
         let document =
-            async_graphql::parser::parse_query(&operation).expect("a README query parses");
+            async_graphql::parser::parse_query(&operation).expect("a guide query parses");
         let verdict = checks.check(&document, None, &Variables::default());
         assert!(verdict.is_ok(), "{operation}");
     }

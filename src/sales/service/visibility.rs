@@ -125,13 +125,8 @@ pub async fn visible_sales_by_id(
     viewer: &Viewer,
     ids: &[Uuid],
 ) -> AppResult<Vec<sale::Model>> {
-    let Some(sales) = visible_sales(viewer)? else {
-        return Ok(Vec::new());
-    };
-    Ok(sales
-        .filter(sale::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?)
+    let ids = sale::Column::Id.is_in(ids.iter().copied());
+    visible_sales_where(db, viewer, ids).await
 }
 
 /// The sales of these units that the viewer sees (for the loader behind `Unit.sale`).
@@ -141,13 +136,20 @@ pub async fn visible_sales_of_units(
     viewer: &Viewer,
     unit_ids: &[Uuid],
 ) -> AppResult<Vec<sale::Model>> {
+    let units = sale::Column::UnitId.is_in(unit_ids.iter().copied());
+    visible_sales_where(db, viewer, units).await
+}
+
+/// The sales the viewer sees that meet `condition`.
+async fn visible_sales_where(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    condition: sea_orm::sea_query::SimpleExpr,
+) -> AppResult<Vec<sale::Model>> {
     let Some(sales) = visible_sales(viewer)? else {
         return Ok(Vec::new());
     };
-    Ok(sales
-        .filter(sale::Column::UnitId.is_in(unit_ids.iter().copied()))
-        .all(db)
-        .await?)
+    Ok(sales.filter(condition).all(db).await?)
 }
 
 /// The units of those of these sales the viewer sees: a sale shows its unit to whoever sees the
