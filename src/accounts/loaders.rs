@@ -10,21 +10,12 @@ use super::service::{self, Person};
 use crate::app::AppState;
 use crate::auth::Viewer;
 use crate::graphql::loaders::{ids, LoadError, RequestLoader, Scope};
+pub use crate::graphql::loaders::{Direct, Lane};
 
 crate::id_key!(
     /// A user's id.
     UserId
 );
-
-/// A relation users are reached through. Nested pages reach users at different moments (owners
-/// with the page, technicians after the records, salespeople after the sales): one loader per
-/// lane makes each batch hold exactly the keys one level produced, so a query's statement count
-/// does not depend on which level finishes first.
-pub trait Lane: Send + Sync + 'static {}
-
-/// Users named directly (a buyer, a room's members, whoever created something).
-pub struct Direct;
-impl Lane for Direct {}
 
 /// Users by id, as `Person`s: the privacy rule is applied here, for the loader's viewer.
 pub struct Users<L: Lane = Direct> {

@@ -19,6 +19,17 @@ use crate::app::AppState;
 use crate::auth::Viewer;
 use crate::error::AppError;
 
+/// A relation rows are reached through, for loaders that several levels of one query use. Nested
+/// pages reach users at different moments (owners with the page, technicians after the records,
+/// salespeople after the sales), and units both as a room's subject and as a record's unit: one
+/// loader per lane makes each batch hold exactly the keys one level produced, so a query's
+/// statement count does not depend on which level's batch wakes first.
+pub trait Lane: Send + Sync + 'static {}
+
+/// Rows named directly (a buyer, a room's members, a room's subject …).
+pub struct Direct;
+impl Lane for Direct {}
+
 /// What a loader is made with: the services and the viewer it loads for.
 #[derive(Clone)]
 pub struct Scope {

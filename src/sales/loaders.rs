@@ -7,8 +7,7 @@ use async_graphql::dataloader::Loader;
 
 use super::entity::sale;
 use super::service;
-use crate::accounts::loaders::Lane;
-use crate::graphql::loaders::{ids, LoadError};
+use crate::graphql::loaders::{ids, Lane, LoadError};
 use crate::units::entity::unit;
 use crate::units::loaders::UnitId;
 
@@ -17,7 +16,7 @@ crate::id_key!(
     SaleId
 );
 
-/// The lane of sales' salespeople (see `accounts::loaders::Lane`).
+/// The lane of sales' salespeople (see `graphql::loaders::Lane`).
 pub struct Salespeople;
 impl Lane for Salespeople {}
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use super::entity::{service_record, ServiceStatus};
-use super::loaders::Technicians;
+use super::loaders::{RecordUnits, Technicians};
 use super::service::{self, NewRecord, RecordDetails, RecordFilter};
 use crate::accounts::graphql::User;
 use crate::accounts::loaders::{UserId, Users};
@@ -28,7 +28,7 @@ impl ServiceRecord {
     }
     /// The unit worked on.
     async fn unit(&self, ctx: &Context<'_>) -> Result<Unit> {
-        loader::<Units>(ctx)?
+        loader::<Units<RecordUnits>>(ctx)?
             .load_one(UnitId(self.0.unit_id))
             .await?
             .map(Unit::new)

@@ -7,8 +7,7 @@ use async_graphql::dataloader::Loader;
 
 use super::entity::service_record;
 use super::service;
-use crate::accounts::loaders::Lane;
-use crate::graphql::loaders::{grouped, ids, LoadError};
+use crate::graphql::loaders::{grouped, ids, Lane, LoadError};
 use crate::units::loaders::UnitId;
 
 crate::id_key!(
@@ -16,7 +15,11 @@ crate::id_key!(
     RecordId
 );
 
-/// The lane of records' technicians (see `accounts::loaders::Lane`).
+/// The lane of records' units (see `graphql::loaders::Lane`).
+pub struct RecordUnits;
+impl Lane for RecordUnits {}
+
+/// The lane of records' technicians (see `graphql::loaders::Lane`).
 pub struct Technicians;
 impl Lane for Technicians {}
 
