@@ -45,20 +45,28 @@ impl Loader<RecordId> for Records {
     }
 }
 
-impl Loader<UnitId> for History {
+/// A unit and its owner, as the unit's row says: what the history loader is keyed by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct HistoryOf {
+    pub unit: UnitId,
+    pub owner: Option<uuid::Uuid>,
+}
+
+impl Loader<HistoryOf> for History {
     type Value = Vec<service_record::Model>;
     type Error = LoadError;
 
     async fn load(
         &self,
-        keys: &[UnitId],
-    ) -> Result<HashMap<UnitId, Vec<service_record::Model>>, LoadError> {
-        let rows = service::visible_records_of_units(
-            &self.0.state.db,
-            &self.0.viewer,
-            &ids(keys, |k| k.0),
-        )
-        .await?;
-        Ok(grouped(rows, |r| UnitId(r.unit_id)))
+        keys: &[HistoryOf],
+    ) -> Result<HashMap<HistoryOf, Vec<service_record::Model>>, LoadError> {
+        let units: Vec<_> = keys.iter().map(|k| (k.unit.0, k.owner)).collect();
+        let rows =
+            service::visible_records_of_units(&self.0.state.db, &self.0.viewer, &units).await?;
+        let mut by_unit = grouped(rows, |r| r.unit_id);
+        Ok(keys
+            .iter()
+            .filter_map(|k| by_unit.remove(&k.unit.0).map(|rows| (*k, rows)))
+            .collect())
     }
 }

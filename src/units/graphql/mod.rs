@@ -23,7 +23,7 @@ use crate::paging::{self, PageArgs};
 use crate::sales::graphql::Sale;
 use crate::sales::loaders::SaleOfUnit;
 use crate::workshop::graphql::ServiceRecord;
-use crate::workshop::loaders::History;
+use crate::workshop::loaders::{History, HistoryOf};
 use crate::workshop::service as workshop;
 
 mod inputs;

@@ -165,7 +165,10 @@ impl Unit {
         let sort = workshop::record_sort();
         let window = PageArgs::forward(first, after).window(&sort)?;
         let records = loader::<History>(ctx)?
-            .load_one(UnitId(self.card.id))
+            .load_one(HistoryOf {
+                unit: UnitId(self.card.id),
+                owner: self.card.owner_id,
+            })
             .await?
             .unwrap_or_default();
         let total = records.len() as u64;
