@@ -90,15 +90,16 @@ impl Event {
         if self.kind != E::KIND {
             return None;
         }
-        if self.version != E::VERSION {
-            tracing::warn!(
-                kind = E::KIND,
-                version = self.version,
-                "an event of an unknown version was ignored"
-            );
-            return None;
-        }
+        // Read once for every subscriber of this event, so whatever is logged is logged once.
         let typed = self.typed.get_or_init(|| {
+            if self.version != E::VERSION {
+                tracing::warn!(
+                    kind = E::KIND,
+                    version = self.version,
+                    "an event of an unknown version was ignored"
+                );
+                return None;
+            }
             let wire = self.wire.clone()?;
             match serde_json::from_value::<E>(wire) {
                 Ok(event) => Some(Box::new(event)),

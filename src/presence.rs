@@ -170,8 +170,10 @@ impl Presence {
         if rest.is_empty() {
             return online;
         }
-        let script = redis::Script::new(ONLINE_AMONG);
-        let mut invocation = script.prepare_invoke();
+        // Its SHA-1 is computed once; Redis runs it by that digest (loading it when missing).
+        static SCRIPT: std::sync::LazyLock<redis::Script> =
+            std::sync::LazyLock::new(|| redis::Script::new(ONLINE_AMONG));
+        let mut invocation = SCRIPT.prepare_invoke();
         for user in &rest {
             invocation.key(key(*user));
         }
