@@ -263,6 +263,8 @@ impl App {
     ) -> std::io::Result<()> {
         use axum::serve::ListenerExt;
         let router = crate::http::router(self.state.clone());
+        // Reminders of confirmed bookings, while this instance serves.
+        let reminders = crate::bookings::service::spawn_reminders(self.state.clone());
         // Small writes (a GraphQL response, a subscription event) go out at once instead of
         // waiting for the peer's delayed acknowledgement (Nagle's algorithm).
         let listener = self.listener.tap_io(|stream| {
@@ -276,6 +278,7 @@ impl App {
         )
         .with_graceful_shutdown(shutdown)
         .await?;
+        reminders.abort();
         self.state.db.clone().close().await.ok();
         Ok(())
     }

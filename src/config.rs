@@ -83,6 +83,24 @@ pub struct UploadLimits {
     pub signed_url_ttl: Duration,
 }
 
+/// When test drives and service appointments may be booked, and when reminders go out.
+#[derive(Clone, Debug)]
+pub struct BookingSettings {
+    /// The showroom's IANA time zone: test-drive hours are its local time.
+    pub showroom_timezone: chrono_tz::Tz,
+    /// The first and the last local hour a test drive may start at.
+    pub test_drive_first_hour: u32,
+    pub test_drive_last_hour: u32,
+    /// How many days ahead a test drive may be booked.
+    pub test_drive_horizon_days: i64,
+    /// How many days ahead a service appointment may be booked.
+    pub appointment_horizon_days: i64,
+    /// How long before a confirmed booking its reminder goes out.
+    pub reminder_lead: Duration,
+    /// How often an instance looks for reminders that are due.
+    pub reminder_sweep: Duration,
+}
+
 #[derive(Debug, Clone)]
 pub struct LoginThrottle {
     pub max_failures: usize,
@@ -139,6 +157,7 @@ pub struct Config {
     pub uploads: UploadLimits,
     /// Commission on dealership sales, in basis points of the price (200 = 2%).
     pub commission_rate_bp: i32,
+    pub bookings: BookingSettings,
 }
 
 /// A setting that could not be used; the message names the variable.
@@ -382,6 +401,7 @@ impl Config {
                 signed_url_ttl: vars.seconds("MEDIA_URL_TTL_SECONDS", 3600)?,
             },
             commission_rate_bp: commission_rate(vars.raw("COMMISSION_RATE").as_deref())?,
+            bookings: booking_settings(&vars)?,
         })
     }
 
@@ -391,6 +411,36 @@ impl Config {
 }
 
 /// `COMMISSION_RATE` is a fraction of the price (`0.02` = 2%), kept as basis points.
+fn booking_settings(vars: &Vars) -> Result<BookingSettings, ConfigError> {
+    let zone = vars
+        .raw("SHOWROOM_TIMEZONE")
+        .unwrap_or_else(|| "Europe/Berlin".into());
+    let showroom_timezone = zone.parse::<chrono_tz::Tz>().map_err(|_| {
+        ConfigError(format!(
+            "SHOWROOM_TIMEZONE: cannot use {zone:?}: expected an IANA time zone such as Europe/Berlin"
+        ))
+    })?;
+    let first: u32 = vars.parse("TEST_DRIVE_FIRST_HOUR", 9)?;
+    let last: u32 = vars.parse("TEST_DRIVE_LAST_HOUR", 16)?;
+    if first > last || last > 23 {
+        return Err(ConfigError(
+            "TEST_DRIVE_FIRST_HOUR and TEST_DRIVE_LAST_HOUR: expected 0 <= first <= last <= 23"
+                .into(),
+        ));
+    }
+    Ok(BookingSettings {
+        showroom_timezone,
+        test_drive_first_hour: first,
+        test_drive_last_hour: last,
+        test_drive_horizon_days: vars.positive("TEST_DRIVE_HORIZON_DAYS", 30)?,
+        appointment_horizon_days: vars.positive("APPOINTMENT_HORIZON_DAYS", 90)?,
+        reminder_lead: Duration::from_secs(3600 * vars.positive("BOOKING_REMINDER_HOURS", 24u64)?),
+        reminder_sweep: Duration::from_millis(
+            vars.positive("BOOKING_REMINDER_SWEEP_MS", 60_000u64)?,
+        ),
+    })
+}
+
 fn commission_rate(raw: Option<&str>) -> Result<i32, ConfigError> {
     let Some(raw) = raw else {
         return Ok(200);

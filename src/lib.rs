@@ -6,6 +6,8 @@ pub mod accounts;
 pub mod app;
 /// Authentication mechanics: JWTs, password hashing, codes, throttling, the `Viewer`.
 pub mod auth;
+/// Bookings: test drives, service appointments, the catalog and the locations.
+pub mod bookings;
 /// The one bounded map behind the process's caches.
 pub mod cache;
 /// Chat rooms, members, messages, read marks and typing.

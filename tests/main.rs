@@ -10,6 +10,7 @@ mod accounts_roles;
 mod accounts_signup;
 mod accounts_throttle;
 mod accounts_tokens;
+mod bookings;
 mod chat;
 mod clients;
 mod delivery;

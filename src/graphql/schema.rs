@@ -4,6 +4,7 @@
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::accounts::graphql::{AccountsMutation, AccountsQuery};
+use crate::bookings::graphql::{BookingsMutation, BookingsQuery};
 use crate::chat::graphql::{ChatMutation, ChatQuery, ChatSubscription};
 use crate::config::QueryLimits;
 use crate::graphql::checks::{CheckLimits, Checks};
@@ -23,6 +24,7 @@ pub struct Query(
     UnitsQuery,
     WorkshopQuery,
     SalesQuery,
+    BookingsQuery,
     NotificationsQuery,
     ChatQuery,
 );
@@ -34,6 +36,7 @@ pub struct Mutation(
     UnitsMutation,
     WorkshopMutation,
     SalesMutation,
+    BookingsMutation,
     NotificationsMutation,
     ChatMutation,
 );

@@ -423,8 +423,26 @@ pub async fn set_status(
         return Err(transition_refused(from, to));
     }
     let txn = state.db.begin().await?;
+    let (record, outbox) = move_record(&txn, &record, to, identity.user_id).await?;
+    txn.commit().await?;
+    outbox.publish(&state.events);
+    Ok(record)
+}
+
+/// Moves a record from the status it was read in to `to`, in the caller's transaction (a
+/// transition the caller has allowed): the unit's IN_SERVICE status follows, a completed service
+/// credits the owner's referral, and the owner hears of it unless `by` is the owner. `CONFLICT`
+/// when the record changed status meanwhile.
+#[tracing::instrument(skip_all, fields(id = %record.id, by = %by))]
+pub async fn move_record(
+    txn: &impl ConnectionTrait,
+    record: &service_record::Model,
+    to: ServiceStatus,
+    by: Uuid,
+) -> AppResult<(service_record::Model, Outbox)> {
+    let (id, from) = (record.id, record.status);
     // The unit's lock first: its status and its records change together.
-    let unit = units::lock_unit(&txn, record.unit_id).await?;
+    let unit = units::lock_unit(txn, record.unit_id).await?;
     let now = clock::now();
     let mut update = service_record::Entity::update_many()
         .col_expr(service_record::Column::Status, Expr::val(to))
@@ -435,39 +453,39 @@ pub async fn set_status(
     let result = update
         .filter(service_record::Column::Id.eq(id))
         .filter(service_record::Column::Status.eq(from))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     if result.rows_affected == 0 {
         let now_status = service_record::Entity::find_by_id(id)
-            .one(&txn)
+            .one(txn)
             .await?
             .map_or(from, |r| r.status);
         return Err(transition_refused(now_status, to));
     }
     if to == ServiceStatus::InProgress {
-        units::enter_service(&txn, unit.id).await?;
+        units::enter_service(txn, unit.id).await?;
     } else if from == ServiceStatus::InProgress {
         let still_working = service_record::Entity::find()
             .filter(service_record::Column::UnitId.eq(unit.id))
             .filter(service_record::Column::Status.eq(ServiceStatus::InProgress))
-            .count(&txn)
+            .count(txn)
             .await?;
         if still_working == 0 {
-            units::leave_service(&txn, unit.id).await?;
+            units::leave_service(txn, unit.id).await?;
         }
     }
     let mut outbox = Outbox::default();
     if to == ServiceStatus::Completed {
         if let Some(owner) = unit.owner_id {
-            outbox.extend(referrals::service::credit(&txn, owner).await?);
+            outbox.extend(referrals::service::credit(txn, owner).await?);
         }
     }
     let record = service_record::Entity::find_by_id(id)
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or_else(|| AppError::not_found("Service record"))?;
     // The owner hears of each change, unless they made it.
-    if let Some(owner) = unit.owner_id.filter(|o| *o != identity.user_id) {
+    if let Some(owner) = unit.owner_id.filter(|o| *o != by) {
         let notice = Notice {
             user_id: owner,
             kind: NotificationKind::ServiceStatusChanged,
@@ -478,11 +496,40 @@ pub async fn set_status(
             ),
             subject: Some(("ServiceRecord", record.id)),
         };
-        outbox.extend(notifications::store(&txn, [notice]).await?);
+        outbox.extend(notifications::store(txn, [notice]).await?);
     }
-    txn.commit().await?;
-    outbox.publish(&state.events);
-    Ok(record)
+    Ok((record, outbox))
+}
+
+/// A SCHEDULED record for a confirmed service appointment, in the caller's transaction.
+#[tracing::instrument(skip_all, fields(unit_id = %unit_id, by = %by))]
+pub async fn schedule_for_booking(
+    txn: &impl ConnectionTrait,
+    unit_id: Uuid,
+    description: &str,
+    location: &str,
+    day: NaiveDate,
+    by: Uuid,
+) -> AppResult<service_record::Model> {
+    let now = clock::now();
+    let record = service_record::Model {
+        id: Uuid::now_v7(),
+        unit_id,
+        description: description.chars().take(2000).collect(),
+        location: Some(location.chars().take(120).collect()),
+        scheduled_for: Some(day),
+        completed_at: None,
+        cost_cents: None,
+        status: ServiceStatus::Scheduled,
+        is_past_history: false,
+        technician_id: None,
+        notes: None,
+        created_by: by,
+        created_at: now,
+        updated_at: now,
+    };
+    let model: service_record::ActiveModel = record.into();
+    Ok(model.insert(txn).await?)
 }
 
 /// Staff delete any record but one in progress; a customer deletes their own requests and past
@@ -523,4 +570,13 @@ pub async fn unit_of_record(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Op
         .one(db)
         .await?
         .map(|r| r.unit_id))
+}
+
+/// A record by id, whoever may see it (for another domain's transaction that already checked).
+#[tracing::instrument(skip_all, fields(id = %id))]
+pub async fn record_by_id(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> AppResult<Option<service_record::Model>> {
+    Ok(service_record::Entity::find_by_id(id).one(db).await?)
 }

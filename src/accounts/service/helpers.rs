@@ -261,3 +261,32 @@ pub async fn users_by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<
         .all(db)
         .await?)
 }
+
+/// The ids of active staff members and administrators (whom a new booking is announced to).
+#[tracing::instrument(skip_all)]
+pub async fn active_staff_ids(db: &impl ConnectionTrait) -> AppResult<Vec<Uuid>> {
+    Ok(user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::Role.is_in([Role::Staff, Role::Admin]))
+        .filter(user::Column::Status.eq(AccountStatus::Active))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// The ids of users whose name, email or phone contains `text` (folded as search folds it), as
+/// a subquery for other domains' searches (bookings by customer).
+pub fn ids_matching(text: &str) -> sea_orm::sea_query::SelectStatement {
+    let mut matches = Condition::any().add(crate::search::contains(user::Column::SearchText, text));
+    // Phone numbers are ASCII: LIKE compares them alike on both databases.
+    let phone = text.trim().replace(['\\', '%', '_'], "");
+    if !phone.is_empty() {
+        matches = matches.add(user::Column::Phone.contains(phone));
+    }
+    user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(matches)
+        .into_query()
+}

@@ -18,6 +18,8 @@ use super::service::{self, NewGroup, OpenSupport, RoomUpdate, SubjectType};
 use crate::accounts::graphql::User;
 use crate::accounts::loaders::{UserId, Users};
 use crate::auth::viewer::Identity;
+use crate::bookings::graphql::Booking;
+use crate::bookings::loaders::{BookingId, Bookings};
 use crate::error::AppError;
 use crate::events::{Delivery, Topic};
 use crate::graphql::pagination::{self, Page};

@@ -29,6 +29,7 @@ pub enum ChatSubject {
     Unit(Unit),
     ServiceRecord(ServiceRecord),
     Sale(Sale),
+    Booking(Booking),
 }
 
 pub struct ChatRoom(pub room::Model);
@@ -71,7 +72,7 @@ impl ChatRoom {
     async fn is_private(&self) -> bool {
         self.0.is_private
     }
-    /// The unit, service record or sale a support room is about; null when none, or when the
+    /// The unit, service record, sale or booking a support room is about; null when none, or when the
     /// viewer may not see it.
     async fn subject(&self, ctx: &Context<'_>) -> Result<Option<ChatSubject>> {
         let (Some(kind), Some(id)) = (self.0.subject_type.as_deref(), self.0.subject_id) else {
@@ -92,6 +93,10 @@ impl ChatRoom {
                 .load_one(SaleId(id))
                 .await?
                 .map(|s| ChatSubject::Sale(Sale(s))),
+            "Booking" => loader::<Bookings>(ctx)?
+                .load_one(BookingId(id))
+                .await?
+                .map(|b| ChatSubject::Booking(Booking(b))),
             _ => None,
         })
     }

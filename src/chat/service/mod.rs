@@ -25,6 +25,7 @@ use crate::accounts::Role;
 use crate::app::AppState;
 use crate::auth::viewer::Identity;
 use crate::auth::Viewer;
+use crate::bookings::service as bookings;
 use crate::clock;
 use crate::error::{AppError, AppResult};
 use crate::events::{Events, Outbox, Topic};

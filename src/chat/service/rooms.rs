@@ -128,7 +128,8 @@ pub(super) fn new_room(kind: ChatRoomKind, title: String, created_by: Uuid) -> r
     }
 }
 
-/// Is the subject the customer's: their unit, a record of their unit, a sale of or to them?
+/// Is the subject the customer's: their unit, a record of their unit, a sale of or to them,
+/// their booking?
 #[tracing::instrument(skip_all, fields(customer = %customer, id = %id))]
 pub(super) async fn subject_of_customer(
     db: &impl ConnectionTrait,
@@ -149,12 +150,7 @@ pub(super) async fn subject_of_customer(
             Some((unit, buyer)) => buyer == Some(customer) || owns_unit(unit).await?,
             None => false,
         },
-        SubjectType::Booking => {
-            return Err(AppError::bad_input(
-                "subjectType",
-                "Bookings cannot be discussed yet.",
-            ))
-        }
+        SubjectType::Booking => bookings::customer_of(db, id).await? == Some(customer),
     })
 }
 

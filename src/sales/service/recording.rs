@@ -188,6 +188,15 @@ pub async fn record_sale(
     };
     let mut outbox = credit_buyer(&txn, &sale, &unit).await?;
     outbox.extend(notifications::store(&txn, sale_notices(&sale, &unit)).await?);
+    outbox.extend(
+        bookings::cancel_test_drives_of_sold_unit(
+            &txn,
+            &unit,
+            identity.user_id,
+            state.config.bookings.showroom_timezone,
+        )
+        .await?,
+    );
     txn.commit().await?;
     outbox.publish(&state.events);
     Ok(sale)

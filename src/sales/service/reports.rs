@@ -174,13 +174,14 @@ pub async fn staff_metrics(
             .await?
             .unwrap_or_default();
     let services = workshop::completed_by(&state.db, user_id, from, to).await?;
+    let bookings_handled = bookings::handled_by(&state.db, user_id, from, to).await?;
     Ok(StaffMetrics {
         user: Person::seen_by(viewer, user),
         sales_count,
         revenue_cents,
         commission_cents,
         services_completed: i64::try_from(services).unwrap_or(i64::MAX),
-        bookings_handled: 0,
+        bookings_handled,
     })
 }
 

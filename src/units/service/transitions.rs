@@ -111,3 +111,13 @@ pub async fn units_by_id(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<V
         .all(db)
         .await?)
 }
+
+/// The ids of units whose VIN, plate, make, model or trim contains `text` (folded as search
+/// folds it), as a subquery for other domains' searches (bookings by unit).
+pub fn ids_matching(text: &str) -> sea_orm::sea_query::SelectStatement {
+    unit::Entity::find()
+        .select_only()
+        .column(unit::Column::Id)
+        .filter(crate::search::contains(unit::Column::SearchText, text))
+        .into_query()
+}

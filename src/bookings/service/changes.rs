@@ -1,0 +1,760 @@
+//! Booking, rescheduling and moving bookings along the transition table; a sale's cancelling of
+//! its unit's test drives. Each change is one transaction: the booking's row, its claims, its
+//! status history, the service record it carries and the notices go together.
+
+use chrono::{TimeDelta, Timelike};
+use chrono_tz::Tz;
+use sea_orm::{ActiveModelTrait, TransactionTrait};
+
+use super::slots::{self, Holding};
+use super::*;
+use crate::auth::viewer::Identity;
+use crate::bookings::entity::location;
+use crate::clock;
+use crate::events::Outbox;
+use crate::input;
+use crate::notifications::entity::NotificationKind;
+use crate::notifications::service::{self as notifications, Notice};
+use crate::workshop::entity::ServiceStatus;
+use crate::workshop::service as workshop;
+
+/// The zone a booking's times are told in: the location's, or the showroom's.
+fn zone_of(state: &AppState, location: Option<&location::Model>) -> Tz {
+    location
+        .and_then(|l| l.timezone.parse::<Tz>().ok())
+        .unwrap_or(state.config.bookings.showroom_timezone)
+}
+
+/// "Test drive of 2021 Volkswagen Golf, Tue 8 Dec 2026 10:00 (Europe/Berlin)".
+fn describe(b: &booking::Model, unit: &unit::Model, zone: Tz) -> String {
+    format!(
+        "{} of {} {} {}, {} ({})",
+        b.kind.as_words(),
+        unit.year,
+        unit.make,
+        unit.model,
+        b.starts_at
+            .with_timezone(&zone)
+            .format("%a %-d %b %Y %H:%M"),
+        zone.name()
+    )
+}
+
+fn notice(
+    user_id: Uuid,
+    kind: NotificationKind,
+    title: &str,
+    b: &booking::Model,
+    body: String,
+) -> Notice {
+    Notice {
+        user_id,
+        kind,
+        title: title.to_string(),
+        body,
+        subject: Some(("Booking", b.id)),
+    }
+}
+
+/// Notices to every active staff member but `except`.
+async fn to_staff(
+    db: &impl ConnectionTrait,
+    except: Uuid,
+    kind: NotificationKind,
+    title: &str,
+    b: &booking::Model,
+    body: &str,
+) -> AppResult<Outbox> {
+    let staff = accounts::active_staff_ids(db).await?;
+    notifications::store(
+        db,
+        staff
+            .into_iter()
+            .filter(|id| *id != except)
+            .map(|id| notice(id, kind, title, b, body.to_string())),
+    )
+    .await
+}
+
+async fn record_change(
+    db: &impl ConnectionTrait,
+    booking_id: Uuid,
+    from: Option<BookingStatus>,
+    to: BookingStatus,
+    by: Option<Uuid>,
+    reason: Option<String>,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    let row = status_change::Model {
+        id: Uuid::now_v7(),
+        booking_id,
+        from_status: from,
+        to_status: to,
+        at,
+        by_user: by,
+        reason,
+    };
+    let active: status_change::ActiveModel = row.into();
+    active.insert(db).await?;
+    Ok(())
+}
+
+fn local_hour(start: DateTime<Utc>, zone: Tz) -> i32 {
+    start.with_timezone(&zone).hour() as i32
+}
+
+/// A unit named in an input: one the viewer cannot see is `BAD_USER_INPUT` on `unitId`.
+async fn unit_named(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+) -> AppResult<unit::Model> {
+    units::visible_unit(db, viewer, id)
+        .await
+        .map_err(|err| match err {
+            AppError::NotFound(message) => AppError::bad_input("unitId", message),
+            other => other,
+        })
+}
+
+/// A new booking's row, its first history entry and its claims, in the caller's transaction.
+async fn insert_booking(
+    txn: &impl ConnectionTrait,
+    row: booking::Model,
+    holding: &Holding,
+    by: Uuid,
+) -> AppResult<booking::Model> {
+    let active: booking::ActiveModel = row.into();
+    let saved = active.insert(txn).await?;
+    slots::claim(txn, holding).await?;
+    record_change(
+        txn,
+        saved.id,
+        None,
+        BookingStatus::Pending,
+        Some(by),
+        None,
+        saved.created_at,
+    )
+    .await?;
+    Ok(saved)
+}
+
+fn new_row(
+    kind: BookingKind,
+    customer: Uuid,
+    unit: Uuid,
+    (starts_at, ends_at): (DateTime<Utc>, DateTime<Utc>),
+    zone: Tz,
+    notes: Option<String>,
+) -> booking::Model {
+    let now = clock::now();
+    booking::Model {
+        id: Uuid::now_v7(),
+        kind,
+        status: BookingStatus::Pending,
+        customer_id: customer,
+        unit_id: unit,
+        location_id: None,
+        starts_at,
+        ends_at,
+        estimated_price_cents: None,
+        notes,
+        handled_by: None,
+        service_record_id: None,
+        remind_at: None,
+        lead_minutes: (starts_at - now).num_minutes(),
+        local_hour: local_hour(starts_at, zone),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// A signed-in user books a one-hour test drive of a listed unit.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, unit_id = %unit_id))]
+pub async fn book_test_drive(
+    state: &AppState,
+    viewer: &Viewer,
+    unit_id: Uuid,
+    starts_at: DateTime<Utc>,
+    notes: Option<&str>,
+) -> AppResult<booking::Model> {
+    let identity = viewer.identity()?.clone();
+    let unit = unit_named(&state.db, viewer, unit_id).await?;
+    slots::check_drivable(&unit)?;
+    let notes = input::optional("notes", notes, 2000)?;
+    let settings = &state.config.bookings;
+    let ends_at = slots::check_test_drive_start(settings, starts_at, clock::now())?;
+    let zone = settings.showroom_timezone;
+    let row = new_row(
+        BookingKind::TestDrive,
+        identity.user_id,
+        unit.id,
+        (starts_at, ends_at),
+        zone,
+        notes,
+    );
+    let holding = Holding {
+        booking_id: row.id,
+        kind: row.kind,
+        customer: row.customer_id,
+        unit: unit.id,
+        bays: None,
+        starts_at,
+        ends_at,
+    };
+    let txn = state.db.begin().await?;
+    // The unit's lock first (a sale of it waits, or we see it sold).
+    let unit = units::lock_unit(&txn, unit.id).await?;
+    slots::check_drivable(&unit)?;
+    let saved = insert_booking(&txn, row, &holding, identity.user_id).await?;
+    let body = describe(&saved, &unit, zone);
+    let outbox = to_staff(
+        &txn,
+        identity.user_id,
+        NotificationKind::BookingCreated,
+        "New test drive",
+        &saved,
+        &body,
+    )
+    .await?;
+    txn.commit().await?;
+    outbox.publish(&state.events);
+    Ok(saved)
+}
+
+pub struct NewAppointment {
+    pub unit_id: Uuid,
+    pub location_id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub service_ids: Vec<Uuid>,
+    pub notes: Option<String>,
+}
+
+/// The unit a service appointment is for: the customer's own (staff book for its owner).
+async fn appointment_unit(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    identity: &Identity,
+    unit_id: Uuid,
+) -> AppResult<(unit::Model, Uuid)> {
+    let unit = unit_named(db, viewer, unit_id).await?;
+    match unit.owner_id {
+        Some(owner) if owner == identity.user_id || identity.is_staff() => Ok((unit, owner)),
+        None if identity.is_staff() => Err(AppError::bad_input(
+            "unitId",
+            "This unit has no owner to book a service for.",
+        )),
+        _ => Err(AppError::bad_input(
+            "unitId",
+            "Service appointments are for your own vehicles.",
+        )),
+    }
+}
+
+/// A customer books services for their own unit at a location (staff book for the owner).
+#[tracing::instrument(skip_all, fields(viewer = %viewer, unit_id = %new.unit_id))]
+pub async fn book_service_appointment(
+    state: &AppState,
+    viewer: &Viewer,
+    new: NewAppointment,
+) -> AppResult<booking::Model> {
+    let identity = viewer.identity()?.clone();
+    let (unit, customer) = appointment_unit(&state.db, viewer, &identity, new.unit_id).await?;
+    let location = location_named_in(&state.db, "locationId", new.location_id).await?;
+    let offerings = slots::chosen_offerings(&state.db, &new.service_ids).await?;
+    let notes = input::optional("notes", new.notes.as_deref(), 2000)?;
+    let hours = hours_of(&state.db, &[location.id]).await?;
+    let minutes = slots::appointment_minutes(&offerings);
+    let ends_at = slots::check_appointment_start(
+        &state.config.bookings,
+        &location,
+        &hours,
+        new.starts_at,
+        minutes,
+        clock::now(),
+    )?;
+    let context = PriceContext {
+        customer,
+        unit: &unit,
+        location: location.id,
+        starts_at: new.starts_at,
+    };
+    let quote = quote(&state.db, &context, &offerings).await?;
+    let zone = zone_of(state, Some(&location));
+    let mut row = new_row(
+        BookingKind::ServiceAppointment,
+        customer,
+        unit.id,
+        (new.starts_at, ends_at),
+        zone,
+        notes,
+    );
+    row.location_id = Some(location.id);
+    row.estimated_price_cents = Some(quote.total_cents);
+    let holding = Holding {
+        booking_id: row.id,
+        kind: row.kind,
+        customer,
+        unit: unit.id,
+        bays: Some((location.id, location.bays)),
+        starts_at: new.starts_at,
+        ends_at,
+    };
+    let txn = state.db.begin().await?;
+    let saved = insert_booking(&txn, row, &holding, identity.user_id).await?;
+    booking_service::Entity::insert_many(quote.lines.iter().enumerate().map(
+        |(i, (offering, price))| booking_service::ActiveModel {
+            booking_id: sea_orm::Set(saved.id),
+            position: sea_orm::Set(i as i32),
+            offering_id: sea_orm::Set(*offering),
+            price_cents: sea_orm::Set(*price),
+        },
+    ))
+    .exec_without_returning(&txn)
+    .await?;
+    let body = describe(&saved, &unit, zone);
+    let outbox = to_staff(
+        &txn,
+        identity.user_id,
+        NotificationKind::BookingCreated,
+        "New service appointment",
+        &saved,
+        &body,
+    )
+    .await?;
+    txn.commit().await?;
+    outbox.publish(&state.events);
+    Ok(saved)
+}
+
+fn refused(kind: BookingKind, from: BookingStatus, to: BookingStatus) -> AppError {
+    AppError::conflict_on(
+        "status",
+        format!(
+            "A {} cannot go from {} to {}.",
+            kind.as_words().to_lowercase(),
+            from.name(),
+            to.name()
+        ),
+    )
+}
+
+/// The booking's current status, after a conditional update found it changed.
+async fn changed_meanwhile(
+    db: &impl ConnectionTrait,
+    b: &booking::Model,
+    to: BookingStatus,
+) -> AppResult<AppError> {
+    let now = booking::Entity::find_by_id(b.id).one(db).await?;
+    Ok(refused(b.kind, now.map_or(b.status, |n| n.status), to))
+}
+
+/// Moves a booking to a new time: PENDING | CONFIRMED → PENDING, every rule of booking checked
+/// again and the price computed again (the customer for their own, or staff).
+#[tracing::instrument(skip_all, fields(viewer = %viewer, id = %id))]
+pub async fn reschedule(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Uuid,
+    starts_at: DateTime<Utc>,
+) -> AppResult<booking::Model> {
+    let identity = viewer.identity()?.clone();
+    let b = visible_booking(&state.db, viewer, id).await?;
+    if !matches!(b.status, BookingStatus::Pending | BookingStatus::Confirmed) {
+        return Err(refused(b.kind, b.status, BookingStatus::Pending));
+    }
+    let now = clock::now();
+    let settings = &state.config.bookings;
+    let unit = units::units_by_id(&state.db, &[b.unit_id])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::not_found("Unit"))?;
+    let (location, ends_at, price, lines) = match b.kind {
+        BookingKind::TestDrive => {
+            slots::check_drivable(&unit)?;
+            let end = slots::check_test_drive_start(settings, starts_at, now)?;
+            (None, end, None, Vec::new())
+        }
+        BookingKind::ServiceAppointment => {
+            let location_id = b
+                .location_id
+                .ok_or_else(|| AppError::internal("a service appointment without a location"))?;
+            let location = location_named_in(&state.db, "locationId", location_id).await?;
+            let services: Vec<Uuid> = services_of(&state.db, viewer, &[b.id])
+                .await?
+                .into_iter()
+                .map(|(_, o)| o.id)
+                .collect();
+            let offerings = slots::chosen_offerings(&state.db, &services).await?;
+            let hours = hours_of(&state.db, &[location.id]).await?;
+            let minutes = slots::appointment_minutes(&offerings);
+            let end = slots::check_appointment_start(
+                settings, &location, &hours, starts_at, minutes, now,
+            )?;
+            let context = PriceContext {
+                customer: b.customer_id,
+                unit: &unit,
+                location: location.id,
+                starts_at,
+            };
+            let quote = quote(&state.db, &context, &offerings).await?;
+            (Some(location), end, Some(quote.total_cents), quote.lines)
+        }
+    };
+    let zone = zone_of(state, location.as_ref());
+    let txn = state.db.begin().await?;
+    // First statement a write: of two moves at the same instant, one finds it changed.
+    let moved = booking::Entity::update_many()
+        .col_expr(booking::Column::Status, Expr::val(BookingStatus::Pending))
+        .col_expr(booking::Column::StartsAt, Expr::val(starts_at))
+        .col_expr(booking::Column::EndsAt, Expr::val(ends_at))
+        .col_expr(booking::Column::EstimatedPriceCents, Expr::val(price))
+        .col_expr(
+            booking::Column::RemindAt,
+            Expr::val(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            booking::Column::LocalHour,
+            Expr::val(local_hour(starts_at, zone)),
+        )
+        .col_expr(booking::Column::UpdatedAt, Expr::val(now))
+        .filter(booking::Column::Id.eq(b.id))
+        .filter(booking::Column::Status.eq(b.status))
+        .filter(booking::Column::StartsAt.eq(b.starts_at))
+        .exec(&txn)
+        .await?;
+    if moved.rows_affected == 0 {
+        return Err(changed_meanwhile(&txn, &b, BookingStatus::Pending).await?);
+    }
+    if b.kind == BookingKind::TestDrive {
+        let unit = units::lock_unit(&txn, unit.id).await?;
+        slots::check_drivable(&unit)?;
+    }
+    slots::release(&txn, b.id).await?;
+    slots::claim(
+        &txn,
+        &Holding {
+            booking_id: b.id,
+            kind: b.kind,
+            customer: b.customer_id,
+            unit: b.unit_id,
+            bays: location.as_ref().map(|l| (l.id, l.bays)),
+            starts_at,
+            ends_at,
+        },
+    )
+    .await?;
+    for (position, (_, cents)) in lines.iter().enumerate() {
+        booking_service::Entity::update_many()
+            .col_expr(booking_service::Column::PriceCents, Expr::val(*cents))
+            .filter(booking_service::Column::BookingId.eq(b.id))
+            .filter(booking_service::Column::Position.eq(position as i32))
+            .exec(&txn)
+            .await?;
+    }
+    let old_time = b
+        .starts_at
+        .with_timezone(&zone)
+        .format("%a %-d %b %Y %H:%M");
+    record_change(
+        &txn,
+        b.id,
+        Some(b.status),
+        BookingStatus::Pending,
+        Some(identity.user_id),
+        Some(format!("Rescheduled from {old_time}.")),
+        now,
+    )
+    .await?;
+    let saved = booking::Entity::find_by_id(b.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("Booking"))?;
+    let body = describe(&saved, &unit, zone);
+    let outbox = if identity.is_staff() && identity.user_id != saved.customer_id {
+        notifications::store(
+            &txn,
+            [notice(
+                saved.customer_id,
+                NotificationKind::BookingRescheduled,
+                "Booking rescheduled",
+                &saved,
+                body,
+            )],
+        )
+        .await?
+    } else {
+        to_staff(
+            &txn,
+            identity.user_id,
+            NotificationKind::BookingRescheduled,
+            "Booking rescheduled",
+            &saved,
+            &body,
+        )
+        .await?
+    };
+    txn.commit().await?;
+    outbox.publish(&state.events);
+    Ok(saved)
+}
+
+/// Is this a move only staff make? Customers cancel their own bookings, nothing else.
+fn staff_move(to: BookingStatus) -> bool {
+    to != BookingStatus::Cancelled
+}
+
+/// Moves a booking along the transition table (confirm, decline, cancel, start, complete,
+/// no-show). A move not in the table is `CONFLICT` naming both states; a customer's attempt at
+/// a staff move is `FORBIDDEN`. Confirming a service appointment schedules its service record;
+/// starting and completing it carry the record along.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, id = %id, to = ?to))]
+pub async fn move_booking(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Uuid,
+    to: BookingStatus,
+    reason: Option<&str>,
+) -> AppResult<booking::Model> {
+    let identity = viewer.identity()?.clone();
+    let b = visible_booking(&state.db, viewer, id).await?;
+    if !b.kind.may_move(b.status, to) {
+        return Err(refused(b.kind, b.status, to));
+    }
+    if staff_move(to) && !identity.is_staff() {
+        return Err(AppError::forbidden(
+            "Only staff confirm, decline, start or complete bookings.",
+        ));
+    }
+    let now = clock::now();
+    if b.kind == BookingKind::TestDrive
+        && matches!(to, BookingStatus::Completed | BookingStatus::NoShow)
+        && now < b.starts_at
+    {
+        return Err(AppError::conflict_on(
+            "status",
+            "A test drive is completed or marked as a no-show once it has started.",
+        ));
+    }
+    let reason = input::optional("reason", reason, 500)?;
+    let remind_at = (to == BookingStatus::Confirmed).then(|| {
+        b.starts_at - TimeDelta::from_std(state.config.bookings.reminder_lead).unwrap_or_default()
+    });
+    let handled = identity.is_staff().then_some(identity.user_id);
+
+    let txn = state.db.begin().await?;
+    let mut update = booking::Entity::update_many()
+        .col_expr(booking::Column::Status, Expr::val(to))
+        .col_expr(booking::Column::RemindAt, Expr::val(remind_at))
+        .col_expr(booking::Column::UpdatedAt, Expr::val(now));
+    if let Some(staff) = handled {
+        update = update.col_expr(booking::Column::HandledBy, Expr::val(staff));
+    }
+    let moved = update
+        .filter(booking::Column::Id.eq(b.id))
+        .filter(booking::Column::Status.eq(b.status))
+        .exec(&txn)
+        .await?;
+    if moved.rows_affected == 0 {
+        return Err(changed_meanwhile(&txn, &b, to).await?);
+    }
+    if !to.holds_slot() {
+        slots::release(&txn, b.id).await?;
+    }
+    record_change(
+        &txn,
+        b.id,
+        Some(b.status),
+        to,
+        Some(identity.user_id),
+        reason.clone(),
+        now,
+    )
+    .await?;
+    let location = match b.location_id {
+        Some(id) => locations_by_id(&txn, &[id]).await?.into_iter().next(),
+        None => None,
+    };
+    let mut outbox = Outbox::default();
+    if b.kind == BookingKind::ServiceAppointment {
+        outbox.extend(carry_record(&txn, &b, to, identity.user_id, location.as_ref()).await?);
+    }
+    let saved = booking::Entity::find_by_id(b.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("Booking"))?;
+    let unit = units::units_by_id(&txn, &[b.unit_id])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::not_found("Unit"))?;
+    let zone = zone_of(state, location.as_ref());
+    let mut body = describe(&saved, &unit, zone);
+    if let Some(reason) = &reason {
+        body = format!("{body}. {reason}");
+    }
+    let tell_customer =
+        |kind, title: &str| notice(saved.customer_id, kind, title, &saved, body.clone());
+    let notices = match to {
+        BookingStatus::Confirmed => vec![tell_customer(
+            NotificationKind::BookingConfirmed,
+            "Booking confirmed",
+        )],
+        BookingStatus::Declined => vec![tell_customer(
+            NotificationKind::BookingDeclined,
+            "Booking declined",
+        )],
+        BookingStatus::Cancelled if identity.user_id != saved.customer_id => {
+            vec![tell_customer(
+                NotificationKind::BookingCancelled,
+                "Booking cancelled",
+            )]
+        }
+        _ => Vec::new(),
+    };
+    outbox.extend(notifications::store(&txn, notices).await?);
+    if to == BookingStatus::Cancelled && identity.user_id == saved.customer_id {
+        outbox.extend(
+            to_staff(
+                &txn,
+                identity.user_id,
+                NotificationKind::BookingCancelled,
+                "Booking cancelled by the customer",
+                &saved,
+                &body,
+            )
+            .await?,
+        );
+    }
+    txn.commit().await?;
+    outbox.publish(&state.events);
+    Ok(saved)
+}
+
+/// The service record a service appointment carries: scheduled when it is confirmed, started,
+/// completed or cancelled with it.
+async fn carry_record(
+    txn: &impl ConnectionTrait,
+    b: &booking::Model,
+    to: BookingStatus,
+    by: Uuid,
+    location: Option<&location::Model>,
+) -> AppResult<Outbox> {
+    if to == BookingStatus::Confirmed {
+        let services: Vec<String> = services_of_booking(txn, b.id)
+            .await?
+            .into_iter()
+            .map(|o| o.name)
+            .collect();
+        let zone = location
+            .and_then(|l| l.timezone.parse::<Tz>().ok())
+            .unwrap_or(Tz::UTC);
+        let record = workshop::schedule_for_booking(
+            txn,
+            b.unit_id,
+            &services.join(", "),
+            location.map_or("", |l| l.name.as_str()),
+            b.starts_at.with_timezone(&zone).date_naive(),
+            by,
+        )
+        .await?;
+        booking::Entity::update_many()
+            .col_expr(booking::Column::ServiceRecordId, Expr::val(record.id))
+            .filter(booking::Column::Id.eq(b.id))
+            .exec(txn)
+            .await?;
+        return Ok(Outbox::default());
+    }
+    let record_to = match to {
+        BookingStatus::InProgress => ServiceStatus::InProgress,
+        BookingStatus::Completed => ServiceStatus::Completed,
+        BookingStatus::Cancelled => ServiceStatus::Cancelled,
+        _ => return Ok(Outbox::default()),
+    };
+    let record = match b.service_record_id {
+        Some(id) => workshop::record_by_id(txn, id).await?,
+        None => None,
+    };
+    let Some(record) = record else {
+        return Ok(Outbox::default());
+    };
+    if record.status == record_to || !record.status.may_become(record_to) {
+        // Moved by hand in the workshop already: the booking follows without it.
+        return Ok(Outbox::default());
+    }
+    let (_, outbox) = workshop::move_record(txn, &record, record_to, by).await?;
+    Ok(outbox)
+}
+
+/// The offerings of one booking, in order (inside a transaction that already checked access).
+async fn services_of_booking(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> AppResult<Vec<offering::Model>> {
+    let lines = booking_service::Entity::find()
+        .filter(booking_service::Column::BookingId.eq(id))
+        .order_by_asc(booking_service::Column::Position)
+        .all(db)
+        .await?;
+    let ids: Vec<Uuid> = lines.iter().map(|l| l.offering_id).collect();
+    let offerings = offerings_by_id(db, &ids).await?;
+    Ok(lines
+        .iter()
+        .filter_map(|l| offerings.iter().find(|o| o.id == l.offering_id).cloned())
+        .collect())
+}
+
+/// A sale of the unit is being recorded (in its transaction): its future PENDING or CONFIRMED
+/// test drives are cancelled, and each customer is told.
+#[tracing::instrument(skip_all, fields(unit_id = %unit.id, by = %by))]
+pub async fn cancel_test_drives_of_sold_unit(
+    txn: &impl ConnectionTrait,
+    unit: &unit::Model,
+    by: Uuid,
+    zone: Tz,
+) -> AppResult<Outbox> {
+    let now = clock::now();
+    let doomed = booking::Entity::find()
+        .filter(booking::Column::UnitId.eq(unit.id))
+        .filter(booking::Column::Kind.eq(BookingKind::TestDrive))
+        .filter(booking::Column::Status.is_in([BookingStatus::Pending, BookingStatus::Confirmed]))
+        .filter(booking::Column::StartsAt.gt(now))
+        .all(txn)
+        .await?;
+    let mut notices = Vec::with_capacity(doomed.len());
+    let reason = "The vehicle has been sold.";
+    for b in doomed {
+        booking::Entity::update_many()
+            .col_expr(booking::Column::Status, Expr::val(BookingStatus::Cancelled))
+            .col_expr(
+                booking::Column::RemindAt,
+                Expr::val(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(booking::Column::UpdatedAt, Expr::val(now))
+            .filter(booking::Column::Id.eq(b.id))
+            .exec(txn)
+            .await?;
+        slots::release(txn, b.id).await?;
+        record_change(
+            txn,
+            b.id,
+            Some(b.status),
+            BookingStatus::Cancelled,
+            Some(by),
+            Some(reason.into()),
+            now,
+        )
+        .await?;
+        let body = format!("{}. {reason}", describe(&b, unit, zone));
+        notices.push(notice(
+            b.customer_id,
+            NotificationKind::BookingCancelled,
+            "Test drive cancelled",
+            &b,
+            body,
+        ));
+    }
+    notifications::store(txn, notices).await
+}
