@@ -22,6 +22,9 @@ pub struct LocationInput {
     pub bays: i32,
 }
 
+/// At most this many opening intervals per location (four a day).
+pub const MAX_HOURS: u64 = 7 * 4;
+
 /// At most this many bays per location.
 const MAX_BAYS: i32 = 500;
 
@@ -171,7 +174,7 @@ pub async fn set_opening_hours(
     hours: Vec<HoursInput>,
 ) -> AppResult<location::Model> {
     viewer.staff()?;
-    if hours.len() > 7 * 4 {
+    if hours.len() as u64 > MAX_HOURS {
         return Err(AppError::bad_input(
             "hours",
             "At most four intervals per weekday.",

@@ -20,6 +20,9 @@ pub(super) const UNIT: &str = "UNIT";
 pub(super) const DRIVER: &str = "DRIVER";
 pub(super) const BAY: &str = "BAY";
 
+/// At most this many services per appointment.
+pub const MAX_SERVICES: u64 = 20;
+
 pub type Slot = (DateTime<Utc>, DateTime<Utc>);
 
 /// Is the start within the bookable window: after now, at most `horizon_days` ahead?
@@ -152,10 +155,10 @@ pub(super) async fn chosen_offerings(
             "Choose at least one service.",
         ));
     }
-    if ids.len() > 20 {
+    if ids.len() as u64 > MAX_SERVICES {
         return Err(AppError::bad_input(
             "serviceIds",
-            "At most 20 services per appointment.",
+            format!("At most {MAX_SERVICES} services per appointment."),
         ));
     }
     let found = offerings_by_id(db, ids).await?;

@@ -35,7 +35,22 @@ use crate::error::AppError;
 use crate::paging::DEFAULT_PAGE;
 
 /// Lists without page arguments whose length the product bounds.
-const LIST_BOUNDS: &[(&str, &str, u64)] = &[("Unit", "photos", crate::units::service::MAX_PHOTOS)];
+const LIST_BOUNDS: &[(&str, &str, u64)] = &[
+    ("Unit", "photos", crate::units::service::MAX_PHOTOS),
+    (
+        "ServiceLocation",
+        "openingHours",
+        crate::bookings::service::MAX_HOURS,
+    ),
+    (
+        "Booking",
+        "services",
+        crate::bookings::service::MAX_SERVICES,
+    ),
+    // A day has at most 25 hours: 25 hourly test drives, 50 half-hour appointments.
+    ("Query", "availableTestDriveSlots", 25),
+    ("Query", "appointmentAvailability", 50),
+];
 /// Any other list without page arguments counts as this many items.
 pub const LIST_BOUND: u64 = 100;
 /// How deep introspection lists may nest (`__schema { types { fields { args …`).
