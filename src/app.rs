@@ -242,6 +242,7 @@ impl App {
     pub async fn build(config: Config) -> Result<Self, String> {
         let address = SocketAddr::new(config.host, config.port);
         let state = AppState::new(config).await?;
+        crate::bookings::service::send_reminders_due_at_start(&state).await;
         let listener = TcpListener::bind(address)
             .await
             .map_err(|e| format!("PORT: cannot listen on {address}: {e}"))?;
@@ -264,7 +265,7 @@ impl App {
         use axum::serve::ListenerExt;
         let router = crate::http::router(self.state.clone());
         // Reminders of confirmed bookings, while this instance serves.
-        let reminders = crate::bookings::service::spawn_reminders(self.state.clone());
+        let reminders = crate::bookings::service::spawn_reminder_sweeps(self.state.clone());
         // Small writes (a GraphQL response, a subscription event) go out at once instead of
         // waiting for the peer's delayed acknowledgement (Nagle's algorithm).
         let listener = self.listener.tap_io(|stream| {

@@ -11,6 +11,7 @@ mod accounts_signup;
 mod accounts_throttle;
 mod accounts_tokens;
 mod bookings;
+mod bookings_flow;
 mod chat;
 mod clients;
 mod delivery;

@@ -71,9 +71,28 @@ impl TestApp {
 
     /// Starts a server with the test defaults and these settings on top.
     pub async fn spawn_with(overrides: &[(&str, &str)]) -> Self {
+        Self::spawn_on(None, overrides).await
+    }
+
+    /// Another server on this one's database: a restart, or a second instance.
+    pub async fn spawn_beside(&self, overrides: &[(&str, &str)]) -> Self {
+        Self::spawn_on(Some(self.database_url.clone()), overrides).await
+    }
+
+    /// Stops serving (the database stays, for a server started beside it).
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
+    async fn spawn_on(database_url: Option<String>, overrides: &[(&str, &str)]) -> Self {
         let dir = std::env::temp_dir().join(format!("autohub-test-{}", Uuid::now_v7()));
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let database_url = fresh_database(&dir).await;
+        let database_url = match database_url {
+            Some(url) => url,
+            None => fresh_database(&dir).await,
+        };
         let mut map: HashMap<String, String> = [
             ("DATABASE_URL", database_url.as_str()),
             ("HOST", "127.0.0.1"),
@@ -81,6 +100,9 @@ impl TestApp {
             ("JWT_SECRET", "test-secret-test-secret-test-secret-0123"),
             ("PUBLIC_URL", "http://autohub.test"),
             ("DATABASE_MAX_CONNECTIONS", "5"),
+            // Reminders are swept at start and then hourly, so that no sweep lands inside a
+            // test's count of statements; the reminder tests sweep often.
+            ("BOOKING_REMINDER_SWEEP_MS", "3600000"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -106,20 +106,29 @@ async fn remind(state: &AppState, b: &booking::Model, now: DateTime<Utc>) -> App
     Ok(true)
 }
 
-/// Sweeps for due reminders now and then every `reminder_sweep`, until the state is dropped.
-pub fn spawn_reminders(state: AppState) -> tokio::task::JoinHandle<()> {
+/// Sends what fell due while no server ran (a server calls this before it serves).
+pub async fn send_reminders_due_at_start(state: &AppState) {
+    sweep(state).await;
+}
+
+/// Sweeps every `reminder_sweep`, the first time one interval from now, until aborted.
+pub fn spawn_reminder_sweeps(state: AppState) -> tokio::task::JoinHandle<()> {
     let every = state.config.bookings.reminder_sweep;
     tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            match send_due_reminders(&state).await {
-                Ok(0) => {}
-                Ok(sent) => tracing::info!(sent, "booking reminders sent"),
-                // Logged where it became an internal error; the next sweep tries again.
-                Err(_) => tracing::warn!("booking reminder sweep failed"),
-            }
+            sweep(&state).await;
         }
     })
+}
+
+async fn sweep(state: &AppState) {
+    match send_due_reminders(state).await {
+        Ok(0) => {}
+        Ok(sent) => tracing::info!(sent, "booking reminders sent"),
+        // Logged where it became an internal error; the next sweep tries again.
+        Err(_) => tracing::warn!("booking reminder sweep failed"),
+    }
 }
