@@ -44,7 +44,8 @@ pub enum Command {
     /// Print the GraphQL schema (SDL).
     ExportSchema,
     /// Fills an empty database with a demo dealership: staff, customers, 200 units with photos,
-    /// service histories and sales. Refuses a database that has users.
+    /// service histories, sales, service locations, a catalog and bookings. Refuses a database that
+    /// has users.
     SeedDemo,
 }
 
@@ -110,8 +111,8 @@ async fn seed_demo(config: Config) -> Result<(), String> {
     let state = AppState::new(config).await?;
     let seeded = crate::demo::seed(&state).await?;
     println!(
-        "Demo dealership created: {} units, {} photos, {} service records, {} sales.",
-        seeded.units, seeded.photos, seeded.records, seeded.sales
+        "Demo dealership created: {} units, {} photos, {} service records, {} sales, {} bookings.",
+        seeded.units, seeded.photos, seeded.records, seeded.sales, seeded.bookings
     );
     println!(
         "Sign in with any of these (password {}):",

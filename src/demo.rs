@@ -29,28 +29,76 @@ pub const DEMO_PASSWORD: &str = "Demo-Drive-2026";
 
 pub const UNITS: usize = 200;
 
-const MODELS: &[(&str, &[&str], BodyType)] = &[
+/// Makes, their models with the price of a new one (whole currency units), and a body type.
+const MODELS: &[(&str, &[(&str, i64)], BodyType)] = &[
     (
         "Toyota",
-        &["Corolla", "Camry", "RAV4", "Hilux"],
+        &[
+            ("Corolla", 26_000),
+            ("Camry", 35_000),
+            ("RAV4", 38_000),
+            ("Hilux", 42_000),
+        ],
         BodyType::Sedan,
     ),
-    ("Honda", &["Civic", "Accord", "CR-V"], BodyType::Sedan),
+    (
+        "Honda",
+        &[("Civic", 28_000), ("Accord", 36_000), ("CR-V", 38_000)],
+        BodyType::Sedan,
+    ),
     (
         "Ford",
-        &["Focus", "Ranger", "Mustang", "Transit"],
+        &[
+            ("Focus", 25_000),
+            ("Ranger", 40_000),
+            ("Mustang", 55_000),
+            ("Transit", 45_000),
+        ],
         BodyType::Pickup,
     ),
     (
         "Volkswagen",
-        &["Golf", "Passat", "Tiguan"],
+        &[("Golf", 30_000), ("Passat", 40_000), ("Tiguan", 40_000)],
         BodyType::Hatchback,
     ),
-    ("BMW", &["3 Series", "X3", "X5"], BodyType::Suv),
-    ("Hyundai", &["Elantra", "Tucson", "Santa Fe"], BodyType::Suv),
-    ("Tesla", &["Model 3", "Model Y"], BodyType::Sedan),
-    ("Kia", &["Rio", "Sportage", "Sorento"], BodyType::Suv),
+    (
+        "BMW",
+        &[("3 Series", 48_000), ("X3", 55_000), ("X5", 80_000)],
+        BodyType::Suv,
+    ),
+    (
+        "Hyundai",
+        &[
+            ("Elantra", 23_000),
+            ("Tucson", 33_000),
+            ("Santa Fe", 42_000),
+        ],
+        BodyType::Suv,
+    ),
+    (
+        "Tesla",
+        &[("Model 3", 42_000), ("Model Y", 46_000)],
+        BodyType::Sedan,
+    ),
+    (
+        "Kia",
+        &[("Rio", 18_000), ("Sportage", 32_000), ("Sorento", 42_000)],
+        BodyType::Suv,
+    ),
 ];
+
+/// What a dealer asks for a used car: the new price, less 15% when it leaves the lot and 12% a
+/// year after that, adjusted by up to ±10% for mileage above or below 15,000 km a year; rounded
+/// to a price ending in 90, never below 1,990.
+pub fn dealer_price(new_price: i64, age_years: i32, mileage: i32) -> Decimal {
+    let age = age_years.max(0);
+    let mut value = new_price as f64 * 0.85 * 0.88f64.powi(age);
+    let expected = 15_000.0 * f64::from(age.max(1));
+    let surplus = (f64::from(mileage) - expected) / expected;
+    value *= (1.0 - 0.1 * surplus).clamp(0.9, 1.1);
+    let hundreds = (value / 100.0).floor() as i64;
+    Decimal::new((hundreds * 100 - 10).max(1_990) * 100, 2)
+}
 const COLORS: &[(&str, [u8; 3])] = &[
     ("White", [235, 235, 235]),
     ("Black", [30, 30, 35]),
@@ -90,6 +138,7 @@ pub struct Seeded {
     pub photos: usize,
     pub records: usize,
     pub sales: usize,
+    pub bookings: usize,
 }
 
 fn viewer_of(user: &user::Model) -> Viewer {
@@ -200,12 +249,14 @@ pub async fn seed(state: &AppState) -> Result<Seeded, String> {
         .unwrap_or(2026);
     let today = Utc::now().date_naive();
     let (mut photos, mut records, mut sold) = (0, 0, 0);
+    // Listed stock that stays on sale, and customers' cars: what the demo books.
+    let (mut stock, mut owned) = (Vec::new(), Vec::new());
     // One picture per colour and variant, drawn once.
     let mut pictures = std::collections::HashMap::new();
 
     for i in 0..UNITS {
         let (make, models, body) = MODELS[rng.gen_range(0..MODELS.len())];
-        let model = models[rng.gen_range(0..models.len())];
+        let (model, new_price) = models[rng.gen_range(0..models.len())];
         let (color, rgb) = COLORS[rng.gen_range(0..COLORS.len())];
         // A third belong to customers; the rest is stock, most of it listed.
         let owner = (i % 3 == 0).then(|| &customers[i % customers.len()]);
@@ -217,12 +268,14 @@ pub async fn seed(state: &AppState) -> Result<Seeded, String> {
             _ if rng.gen_bool(0.25) => FuelType::Diesel,
             _ => FuelType::Gasoline,
         };
+        let mileage = rng.gen_range(0..20_000) * (this_year - year + 1);
+        let asking = dealer_price(new_price, this_year - year, mileage);
         let details = UnitDetails {
             make: Some(make.into()),
             model: Some(model.into()),
             trim: Some(["Base", "SE", "Sport", "Limited"][rng.gen_range(0..4)].into()),
             year: Some(year),
-            mileage: Some(rng.gen_range(0..20_000) * (this_year - year + 1)),
+            mileage: Some(mileage),
             fuel_type: Some(fuel),
             body_type: Some(body),
             transmission: Some(if rng.gen_bool(0.8) {
@@ -235,8 +288,7 @@ pub async fn seed(state: &AppState) -> Result<Seeded, String> {
             location: Some(["Main lot", "North branch", "Showroom"][i % 3].into()),
             purchase_date: owner.map(|_| today - Days::new(rng.gen_range(30..2000))),
             is_listed: Some(listed),
-            list_price: listed
-                .then(|| Decimal::new(rng.gen_range(600..9000) * 500, 2) * Decimal::from(10)),
+            list_price: listed.then_some(asking),
             notes: None,
         };
         let creator = owner.map_or(admin_viewer.clone(), viewer_of);
@@ -251,6 +303,11 @@ pub async fn seed(state: &AppState) -> Result<Seeded, String> {
         )
         .await
         .map_err(why)?;
+        match owner {
+            Some(o) => owned.push((unit.id, o.clone())),
+            None if listed && i % 10 != 1 => stock.push(unit.id),
+            None => {}
+        }
         for variant in 0..rng.gen_range(1..=3u8) {
             let bytes = match pictures.get(&(color, variant)) {
                 Some(bytes) => Vec::clone(bytes),
@@ -316,7 +373,8 @@ pub async fn seed(state: &AppState) -> Result<Seeded, String> {
             // Some stock was sold in the last six months.
             let seller = &staff[0];
             let buyer = &customers[(i / 10) % customers.len()];
-            let price = Decimal::new(rng.gen_range(600..9000) * 500, 2) * Decimal::from(10);
+            // Sold a little under the asking price.
+            let price = (asking * Decimal::new(rng.gen_range(94..=100), 2)).round_dp(0);
             sales::record_sale(
                 state,
                 &viewer_of(seller),
@@ -346,11 +404,316 @@ pub async fn seed(state: &AppState) -> Result<Seeded, String> {
             sold += 1;
         }
     }
+    let bookings = seed_bookings(state, &admin, &staff, &customers, &stock, &owned).await?;
     Ok(Seeded {
         accounts,
         units: UNITS,
         photos,
         records,
         sales: sold,
+        bookings,
     })
+}
+
+/// The service catalog: (category, code, name, minutes, base price, prices per make or model).
+const CATALOG: &[(&str, &str, &str, i32, i64, &[(&str, Option<&str>, i64)])] = &[
+    (
+        "Maintenance",
+        "OIL-CHANGE",
+        "Oil and filter change",
+        45,
+        89,
+        &[
+            ("BMW", None, 129),
+            ("BMW", Some("X5"), 149),
+            ("Ford", Some("Transit"), 109),
+        ],
+    ),
+    (
+        "Maintenance",
+        "INSPECTION",
+        "Annual inspection",
+        60,
+        129,
+        &[("Tesla", None, 99), ("BMW", None, 159)],
+    ),
+    (
+        "Repairs",
+        "BRAKES-FRONT",
+        "Brake pads, front axle",
+        90,
+        249,
+        &[
+            ("BMW", None, 349),
+            ("Tesla", Some("Model 3"), 299),
+            ("Kia", Some("Rio"), 199),
+        ],
+    ),
+    (
+        "Repairs",
+        "AC-SERVICE",
+        "Air-conditioning service",
+        60,
+        119,
+        &[],
+    ),
+    (
+        "Tyres",
+        "TYRE-SWAP",
+        "Seasonal tyre change",
+        30,
+        49,
+        &[("BMW", Some("X5"), 69)],
+    ),
+];
+
+/// Two locations with their hours, the catalog, and bookings in every status.
+async fn seed_bookings(
+    state: &AppState,
+    admin: &user::Model,
+    staff: &[user::Model],
+    customers: &[user::Model],
+    stock: &[Uuid],
+    owned: &[(Uuid, user::Model)],
+) -> Result<usize, String> {
+    use crate::bookings::entity::{booking, BookingStatus};
+    use crate::bookings::service::{
+        self as bookings, HoursInput, LocationInput, NewAppointment, OfferingInput,
+    };
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, QueryFilter};
+
+    let admin_viewer = viewer_of(admin);
+    let hours = |days: std::ops::RangeInclusive<i32>, opens: &str, closes: &str| {
+        days.map(|weekday| HoursInput {
+            weekday,
+            opens_at: opens.into(),
+            closes_at: closes.into(),
+        })
+        .collect::<Vec<_>>()
+    };
+    let mut locations = Vec::new();
+    for (name, address, lat, lon, bays, open) in [
+        (
+            "AutoHub Main Workshop",
+            "Torstraße 1, 10119 Berlin",
+            52.5293,
+            13.4010,
+            4,
+            hours(1..=5, "08:00", "18:00")
+                .into_iter()
+                .chain(hours(6..=6, "09:00", "14:00"))
+                .collect(),
+        ),
+        (
+            "AutoHub North",
+            "Müllerstraße 30, 13353 Berlin",
+            52.5482,
+            13.3530,
+            2,
+            hours(1..=6, "07:30", "19:00"),
+        ),
+    ] {
+        let location = bookings::create_location(
+            state,
+            &admin_viewer,
+            LocationInput {
+                name: name.into(),
+                address: address.into(),
+                latitude: lat,
+                longitude: lon,
+                timezone: "Europe/Berlin".into(),
+                phone: Some("+49 30 1234 5678".into()),
+                bays,
+            },
+        )
+        .await
+        .map_err(why)?;
+        bookings::set_opening_hours(state, &admin_viewer, location.id, open)
+            .await
+            .map_err(why)?;
+        locations.push(location);
+    }
+    let mut categories = std::collections::HashMap::new();
+    let mut offerings = Vec::new();
+    for (category, code, name, minutes, base, prices) in CATALOG {
+        let category_id = match categories.get(category) {
+            Some(id) => *id,
+            None => {
+                let c = bookings::create_category(state, &admin_viewer, category, None)
+                    .await
+                    .map_err(why)?;
+                categories.insert(*category, c.id);
+                c.id
+            }
+        };
+        let offering = bookings::create_offering(
+            state,
+            &admin_viewer,
+            OfferingInput {
+                code: (*code).into(),
+                name: (*name).into(),
+                description: None,
+                category_id: Some(category_id),
+                duration_minutes: *minutes,
+                base_price: Decimal::from(*base),
+                is_active: Some(true),
+            },
+        )
+        .await
+        .map_err(why)?;
+        for (make, model, price) in *prices {
+            bookings::set_model_price(
+                state,
+                &admin_viewer,
+                offering.id,
+                make,
+                *model,
+                Decimal::from(*price),
+            )
+            .await
+            .map_err(why)?;
+        }
+        offerings.push(offering.id);
+    }
+
+    // Test drives of stock over the next days, one per customer and day, moved along the table.
+    let zone = state.config.bookings.showroom_timezone;
+    let first_hour = state.config.bookings.test_drive_first_hour;
+    let staff_viewer = viewer_of(&staff[0]);
+    let local_today = Utc::now().with_timezone(&zone).date_naive();
+    let at = |days: u64, hour: u32, minute: u32| {
+        let local = (local_today + Days::new(days)).and_hms_opt(hour, minute, 0);
+        local.and_then(|l| {
+            chrono::TimeZone::from_local_datetime(&zone, &l)
+                .earliest()
+                .map(|t| t.with_timezone(&Utc))
+        })
+    };
+    let drives: [&[BookingStatus]; 8] = [
+        &[],
+        &[BookingStatus::Confirmed],
+        &[BookingStatus::Declined],
+        &[BookingStatus::Cancelled],
+        &[BookingStatus::Confirmed],
+        &[BookingStatus::Confirmed, BookingStatus::Completed],
+        &[BookingStatus::Confirmed, BookingStatus::Completed],
+        &[BookingStatus::Confirmed, BookingStatus::NoShow],
+    ];
+    let mut made = 0;
+    for (n, path) in drives.iter().enumerate() {
+        let (Some(unit), Some(customer)) = (stock.get(n), customers.get(n % customers.len()))
+        else {
+            break;
+        };
+        let Some(starts_at) = at(2 + n as u64 % 5, first_hour + n as u32 % 6, 0) else {
+            continue;
+        };
+        let b = bookings::book_test_drive(
+            state,
+            &viewer_of(customer),
+            *unit,
+            starts_at,
+            Some("Would like to try the motorway."),
+        )
+        .await
+        .map_err(why)?;
+        made += 1;
+        for to in *path {
+            if matches!(to, BookingStatus::Completed | BookingStatus::NoShow) {
+                // A drive of last week: the demo moves it into the past, as time would have.
+                let past = starts_at - chrono::Duration::days(9);
+                booking::Entity::update_many()
+                    .col_expr(booking::Column::StartsAt, Expr::value(past))
+                    .col_expr(
+                        booking::Column::EndsAt,
+                        Expr::value(past + chrono::Duration::hours(1)),
+                    )
+                    .col_expr(
+                        booking::Column::RemindAt,
+                        Expr::value(Option::<chrono::DateTime<Utc>>::None),
+                    )
+                    .filter(booking::Column::Id.eq(b.id))
+                    .exec(&state.db)
+                    .await
+                    .map_err(|e| format!("seed-demo: {e}"))?;
+            }
+            bookings::move_booking(state, &staff_viewer, b.id, *to, None)
+                .await
+                .map_err(why)?;
+        }
+    }
+
+    // Service appointments for customers' cars at both locations.
+    let advisor = viewer_of(&staff[2]);
+    let appointments: [&[BookingStatus]; 6] = [
+        &[],
+        &[BookingStatus::Confirmed],
+        &[BookingStatus::Confirmed, BookingStatus::InProgress],
+        &[
+            BookingStatus::Confirmed,
+            BookingStatus::InProgress,
+            BookingStatus::Completed,
+        ],
+        &[BookingStatus::Declined],
+        &[BookingStatus::Cancelled],
+    ];
+    for (n, path) in appointments.iter().enumerate() {
+        let Some((unit, owner)) = owned.get(n * 3) else {
+            break;
+        };
+        let location = &locations[n % locations.len()];
+        // A weekday morning next week or the week after.
+        let mut day = 7 + n as u64;
+        while crate::bookings::types::weekday(local_today + Days::new(day)) > 5 {
+            day += 1;
+        }
+        let Some(starts_at) = at(day, 9 + n as u32 % 4, 30) else {
+            continue;
+        };
+        let services = vec![
+            offerings[n % offerings.len()],
+            offerings[(n + 2) % offerings.len()],
+        ];
+        let b = bookings::book_service_appointment(
+            state,
+            &viewer_of(owner),
+            NewAppointment {
+                unit_id: *unit,
+                location_id: location.id,
+                starts_at,
+                service_ids: services,
+                notes: Some("Please call before starting extra work.".into()),
+            },
+        )
+        .await
+        .map_err(why)?;
+        made += 1;
+        for to in *path {
+            bookings::move_booking(state, &advisor, b.id, *to, None)
+                .await
+                .map_err(why)?;
+        }
+    }
+    Ok(made)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dealer_price;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn a_dealer_prices_by_age_and_mileage() {
+        // A 2014 Passat with 43,758 km, twelve years on: about 7,700, not 428,800.
+        let passat = dealer_price(40_000, 12, 43_758);
+        assert!(
+            passat > Decimal::from(6_000) && passat < Decimal::from(9_000),
+            "{passat}"
+        );
+        // New and unused: 30,000 less 15%, plus 10% for no mileage, ending in 90.
+        assert_eq!(dealer_price(30_000, 0, 0), Decimal::new(2_799_000, 2));
+        assert!(dealer_price(30_000, 3, 90_000) < dealer_price(30_000, 3, 30_000));
+        assert_eq!(dealer_price(10_000, 40, 900_000), Decimal::from(1_990));
+    }
 }

@@ -37,6 +37,55 @@ async fn seed_demo_fills_an_empty_database_once() {
         "{r}"
     );
     assert_eq!(d["staff"]["totalCount"], 4);
+    // Bookings in every status, two locations, a catalog; list prices a dealer would ask.
+    let r = app
+        .gql_as(&admin.access, "{ bookings(first: 100) { totalCount edges { node { status kind estimatedPrice } } } serviceLocations { openingHours { weekday } } serviceCatalog { modelPrices { make } } units(first: 100, filter: { isListed: true }) { edges { node { listPrice year } } } }", json!({}))
+        .await;
+    let b = &r["data"]["bookings"];
+    let statuses: std::collections::BTreeSet<&str> = b["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses.into_iter().collect::<Vec<_>>(),
+        [
+            "CANCELLED",
+            "COMPLETED",
+            "CONFIRMED",
+            "DECLINED",
+            "IN_PROGRESS",
+            "NO_SHOW",
+            "PENDING"
+        ],
+        "{r}"
+    );
+    assert_eq!(
+        r["data"]["serviceLocations"].as_array().map(Vec::len),
+        Some(2),
+        "{r}"
+    );
+    assert!(
+        r["data"]["serviceCatalog"].as_array().unwrap().len() >= 5,
+        "{r}"
+    );
+    let mut prices: Vec<f64> = r["data"]["units"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["listPrice"].as_str().unwrap().parse().unwrap())
+        .collect();
+    prices.sort_by(f64::total_cmp);
+    let median = prices[prices.len() / 2];
+    assert!(
+        (5_000.0..40_000.0).contains(&median),
+        "median list price {median}"
+    );
+    assert!(
+        prices[prices.len() - 1] < 80_000.0,
+        "no used car above a new X5: {prices:?}"
+    );
     let url = d["units"]["edges"][0]["node"]["primaryPhoto"]["url"]
         .as_str()
         .unwrap();
