@@ -29,8 +29,11 @@ pub const DEMO_PASSWORD: &str = "Demo-Drive-2026";
 
 pub const UNITS: usize = 200;
 
-/// Makes, their models with the price of a new one (whole currency units), and a body type.
-const MODELS: &[(&str, &[(&str, i64)], BodyType)] = &[
+/// A model and the price of a new one (whole currency units).
+type Model = (&'static str, i64);
+
+/// Makes, their models with the price of a new one, and a body type.
+const MODELS: &[(&str, &[Model], BodyType)] = &[
     (
         "Toyota",
         &[
@@ -415,8 +418,20 @@ pub async fn seed(state: &AppState) -> Result<Seeded, String> {
     })
 }
 
-/// The service catalog: (category, code, name, minutes, base price, prices per make or model).
-const CATALOG: &[(&str, &str, &str, i32, i64, &[(&str, Option<&str>, i64)])] = &[
+/// A price of a service for a make (every model) or a model.
+type MakePrice = (&'static str, Option<&'static str>, i64);
+
+/// A service of the catalog: category, code, name, minutes, base price, prices per make or model.
+type Service = (
+    &'static str,
+    &'static str,
+    &'static str,
+    i32,
+    i64,
+    &'static [MakePrice],
+);
+
+const CATALOG: &[Service] = &[
     (
         "Maintenance",
         "OIL-CHANGE",
