@@ -2,9 +2,7 @@
 //! read and marked only by their owner.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::entity::{notification, NotificationKind};
@@ -79,15 +77,16 @@ pub async fn mark_read_for_subject(
     Ok(())
 }
 
-/// Stores notices in the caller's transaction.
+/// Stores notices in the caller's transaction, in one statement however many there are.
 #[tracing::instrument(skip_all)]
 pub async fn store(
     db: &impl ConnectionTrait,
     notices: impl IntoIterator<Item = Notice>,
 ) -> AppResult<Outbox> {
-    let mut outbox = Outbox::default();
-    for notice in notices {
-        let model = notification::Model {
+    let now = clock::now();
+    let rows: Vec<notification::Model> = notices
+        .into_iter()
+        .map(|notice| notification::Model {
             id: Uuid::now_v7(),
             user_id: notice.user_id,
             kind: notice.kind,
@@ -97,10 +96,17 @@ pub async fn store(
             subject_id: notice.subject.map(|(_, id)| id),
             is_read: false,
             read_at: None,
-            created_at: clock::now(),
-        };
-        let active: notification::ActiveModel = model.into();
-        let stored = active.insert(db).await?;
+            created_at: now,
+        })
+        .collect();
+    let mut outbox = Outbox::default();
+    if rows.is_empty() {
+        return Ok(outbox);
+    }
+    notification::Entity::insert_many(rows.iter().cloned().map(notification::ActiveModel::from))
+        .exec_without_returning(db)
+        .await?;
+    for stored in rows {
         outbox.push(
             Topic::User(stored.user_id),
             NotificationEvent::Created {

@@ -222,18 +222,27 @@ pub(super) fn appointment_candidates(
     types::slots(zone, date, &windows, 30, minutes)
 }
 
-/// How many appointments hold each block of a location in a span.
+/// How many appointments hold each block of a location in a span, counted by the database (a
+/// day of 500 appointments is at most 96 rows).
 async fn bays_taken(
     db: &impl ConnectionTrait,
     location: Uuid,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> AppResult<std::collections::HashMap<DateTime<Utc>, i32>> {
-    let mut taken = std::collections::HashMap::new();
-    for c in claims_between(db, BAY, location, from, to).await? {
-        *taken.entry(c.block_start).or_insert(0) += 1;
-    }
-    Ok(taken)
+) -> AppResult<std::collections::HashMap<DateTime<Utc>, i64>> {
+    let counts: Vec<(DateTime<Utc>, i64)> = claim::Entity::find()
+        .select_only()
+        .column(claim::Column::BlockStart)
+        .column_as(Expr::col(claim::Column::Seat).count(), "taken")
+        .filter(claim::Column::Resource.eq(BAY))
+        .filter(claim::Column::ResourceId.eq(location))
+        .filter(claim::Column::BlockStart.gte(from))
+        .filter(claim::Column::BlockStart.lt(to))
+        .group_by(claim::Column::BlockStart)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(counts.into_iter().collect())
 }
 
 /// The free appointment slots of a location on a location-local date for these services.
@@ -263,7 +272,7 @@ pub async fn appointment_slots(
         .filter(|(start, end)| {
             types::blocks(*start, *end)
                 .iter()
-                .all(|b| taken.get(b).copied().unwrap_or(0) < location.bays)
+                .all(|b| taken.get(b).copied().unwrap_or(0) < i64::from(location.bays))
         })
         .collect())
 }
@@ -327,10 +336,12 @@ fn claim_row(
     }
 }
 
-/// Inserts one claim unless its key is held; whether it was inserted. A concurrent holder
-/// makes PostgreSQL wait for its transaction, then skip; SQLite runs writers one at a time.
-async fn try_claim(db: &impl ConnectionTrait, row: claim::ActiveModel) -> AppResult<bool> {
-    let inserted = claim::Entity::insert(row)
+/// Inserts claims unless their keys are held, in one statement; whether every one was
+/// inserted. A concurrent holder makes PostgreSQL wait for its transaction, then skip; SQLite
+/// runs writers one at a time.
+async fn try_claim(db: &impl ConnectionTrait, rows: Vec<claim::ActiveModel>) -> AppResult<bool> {
+    let wanted = rows.len() as u64;
+    let inserted = claim::Entity::insert_many(rows)
         .on_conflict(
             OnConflict::columns([
                 claim::Column::Resource,
@@ -343,7 +354,7 @@ async fn try_claim(db: &impl ConnectionTrait, row: claim::ActiveModel) -> AppRes
         )
         .exec_without_returning(db)
         .await?;
-    Ok(inserted > 0)
+    Ok(inserted == wanted)
 }
 
 /// Takes a booking's claims in the caller's transaction, in one global order (resource, id,
@@ -355,7 +366,7 @@ pub(super) async fn claim(db: &impl ConnectionTrait, h: &Holding) -> AppResult<(
         (BookingKind::TestDrive, _) => {
             if !try_claim(
                 db,
-                claim_row(DRIVER, h.customer, h.starts_at, 1, h.booking_id),
+                vec![claim_row(DRIVER, h.customer, h.starts_at, 1, h.booking_id)],
             )
             .await?
             {
@@ -364,13 +375,16 @@ pub(super) async fn claim(db: &impl ConnectionTrait, h: &Holding) -> AppResult<(
                     "You already have a test drive at this time.",
                 ));
             }
-            for block in blocks {
-                if !try_claim(db, claim_row(UNIT, h.unit, block, 1, h.booking_id)).await? {
-                    return Err(AppError::conflict_on(
-                        "startsAt",
-                        "This unit is already booked for a test drive at this time.",
-                    ));
-                }
+            let unit = blocks
+                .into_iter()
+                .map(|block| claim_row(UNIT, h.unit, block, 1, h.booking_id))
+                .collect();
+            // All or none: a block held by another booking leaves the transaction to roll back.
+            if !try_claim(db, unit).await? {
+                return Err(AppError::conflict_on(
+                    "startsAt",
+                    "This unit is already booked for a test drive at this time.",
+                ));
             }
         }
         (BookingKind::ServiceAppointment, Some((location, bays))) => {
@@ -382,8 +396,11 @@ pub(super) async fn claim(db: &impl ConnectionTrait, h: &Holding) -> AppResult<(
                         .iter()
                         .any(|c| c.block_start == block && c.seat == seat);
                     if !known
-                        && try_claim(db, claim_row(BAY, location, block, seat, h.booking_id))
-                            .await?
+                        && try_claim(
+                            db,
+                            vec![claim_row(BAY, location, block, seat, h.booking_id)],
+                        )
+                        .await?
                     {
                         seated = true;
                         break;
