@@ -380,7 +380,7 @@ pub(crate) async fn workshop_setup(
 }
 
 #[tokio::test]
-async fn twenty_customers_racing_for_one_slot_make_one_booking_and_two_bays_take_two() {
+async fn concurrent_bookings_of_one_slot_one_customer_or_one_bay_keep_every_invariant() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let staff = app.staff(&admin).await;
@@ -406,6 +406,23 @@ async fn twenty_customers_racing_for_one_slot_make_one_booking_and_two_bays_take
         .filter(|r| r["errors"][0]["extensions"]["code"] == "CONFLICT")
         .count();
     assert_eq!((won, conflicts), (1, 19), "{results:?}");
+
+    // One customer booking five units at one start at once: one test drive.
+    let mut five = Vec::new();
+    for _ in 0..5 {
+        five.push(listed_unit(&app, &staff).await);
+    }
+    let starts_at = at(day, 13, 0);
+    let results = futures_util::future::join_all(
+        five.iter()
+            .map(|u| book_drive(&app, &customers[0], u, &starts_at)),
+    )
+    .await;
+    let won = results
+        .iter()
+        .filter(|r| r["data"]["bookTestDrive"]["status"] == "PENDING")
+        .count();
+    assert_eq!(won, 1, "{results:?}");
 
     let (location, services) = workshop_setup(&app, &staff, 2).await;
     let mut units = Vec::new();
