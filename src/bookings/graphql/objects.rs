@@ -18,10 +18,10 @@ use crate::bookings::loaders::{
 use crate::bookings::service;
 use crate::bookings::types;
 use crate::error::AppError;
-use crate::graphql::{loader, parse_id, state, to_id, viewer};
+use crate::graphql::{loader, parse_id, to_id};
 use crate::money;
 use crate::units::graphql::Unit;
-use crate::units::loaders::UnitId;
+use crate::units::loaders::{UnitId, Units};
 use crate::workshop::graphql::ServiceRecord;
 use crate::workshop::loaders::{RecordId, Records};
 
@@ -302,8 +302,19 @@ impl ServiceOffering {
     /// Its price for a unit the viewer sees: the model's price, else the make's, else the base.
     async fn price_for(&self, ctx: &Context<'_>, unit_id: ID) -> Result<Decimal> {
         let unit_id = parse_id("unitId", &unit_id)?;
+        // Both through loaders: a catalog priced for a unit costs two statements, not two per
+        // offering.
+        let unit = loader::<Units>(ctx)?
+            .load_one(UnitId(unit_id))
+            .await?
+            .ok_or_else(|| AppError::not_found("Unit"))?;
         let prices = self.prices(ctx).await?;
-        Ok(service::price_for_unit(state(ctx)?, viewer(ctx)?, &self.0, &prices, unit_id).await?)
+        Ok(money::decimal(service::price_for(
+            &self.0,
+            &prices,
+            &unit.make,
+            &unit.model,
+        )))
     }
     /// Its prices per make (every model) and per model.
     async fn model_prices(&self, ctx: &Context<'_>) -> Result<Vec<ModelPrice>> {

@@ -541,24 +541,6 @@ pub async fn quote(
     Ok(Quote { lines, total_cents })
 }
 
-/// The price of an offering for a unit the viewer sees (`ServiceOffering.priceFor`).
-#[tracing::instrument(skip_all, fields(viewer = %viewer, unit_id = %unit_id))]
-pub async fn price_for_unit(
-    state: &AppState,
-    viewer: &Viewer,
-    offering: &offering::Model,
-    prices: &[model_price::Model],
-    unit_id: Uuid,
-) -> AppResult<Decimal> {
-    let unit = units::visible_unit(&state.db, viewer, unit_id).await?;
-    Ok(money::decimal(price_for(
-        offering,
-        prices,
-        &unit.make,
-        &unit.model,
-    )))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
