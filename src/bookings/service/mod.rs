@@ -23,12 +23,16 @@ use crate::units::service as units;
 
 mod catalog;
 mod changes;
+mod locations;
+mod moves;
 mod reminders;
 mod reports;
 mod slots;
 
 pub use catalog::*;
 pub use changes::*;
+pub use locations::*;
+pub use moves::*;
 pub use reminders::*;
 pub use reports::*;
 pub use slots::*;
