@@ -18,18 +18,15 @@ use std::time::{Duration, Instant};
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde_json::{json, Value};
 
+#[path = "support/figures.rs"]
+mod figures;
+use figures::Figures;
+
 const PASSWORD: &str = "Blue-Tractor-42";
 const ZONE: chrono_tz::Tz = chrono_tz::Europe::Berlin;
 
 fn arg(name: &str) -> Option<String> {
     std::env::args().skip_while(|a| a != name).nth(1)
-}
-
-struct Figures {
-    rps: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    errors: usize,
 }
 
 #[tokio::main]
@@ -331,24 +328,7 @@ async fn load(
             (latencies, errors)
         })
     });
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for task in futures_util::future::join_all(tasks).await {
-        let (latencies, e) = task.expect("load task");
-        all.extend(latencies);
-        errors += e;
-    }
-    all.sort();
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
-    Figures {
-        rps: all.len() as f64 / measured.as_secs_f64(),
-        p50_ms: pct(0.50),
-        p99_ms: pct(0.99),
-        errors,
-    }
+    figures::gather(tasks, measured).await
 }
 
 async fn fresh_pg(admin_url: &str) -> String {

@@ -33,6 +33,10 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+#[path = "support/figures.rs"]
+mod figures;
+use figures::Figures;
+
 const PASSWORD: &str = "Blue-Tractor-42";
 const BENCH_EMAIL: &str = "bench.customer@example.com";
 
@@ -227,13 +231,6 @@ enum Load {
     Unit(Arc<Vec<Uuid>>),
 }
 
-struct Figures {
-    rps: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    errors: usize,
-}
-
 async fn post(client: &reqwest::Client, base: &str, token: &str, body: Value) -> Value {
     client
         .post(format!("{base}/graphql"))
@@ -318,24 +315,7 @@ async fn load(
             (latencies, errors)
         })
     });
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for task in futures_util::future::join_all(tasks).await {
-        let (latencies, e) = task.expect("load task");
-        all.extend(latencies);
-        errors += e;
-    }
-    all.sort();
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
-    Figures {
-        rps: all.len() as f64 / measured.as_secs_f64(),
-        p50_ms: pct(0.50),
-        p99_ms: pct(0.99),
-        errors,
-    }
+    figures::gather(tasks, measured).await
 }
 
 /// The reference's driver (`bench.sh`, wrk) on our pages and, when given, the reference's pages.
