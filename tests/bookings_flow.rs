@@ -52,6 +52,11 @@ async fn reschedule(app: &TestApp, who: &Actor, id: &str, starts_at: &str) -> Va
     .await
 }
 
+/// Makes a move and returns the booking's new status.
+async fn moved(app: &TestApp, who: &Actor, name: &str, id: &str) -> String {
+    status_of(&op(app, who, name, id).await, name)
+}
+
 fn status_of(r: &Value, name: &str) -> String {
     r["data"][name]["status"]
         .as_str()
@@ -133,10 +138,7 @@ async fn the_whole_transition_table_holds_for_both_kinds() {
         assert_eq!(code(&r), "FORBIDDEN", "{name}: {r}");
     }
     assert_eq!(
-        status_of(
-            &op(&app, &staff, "confirmBooking", &b1).await,
-            "confirmBooking"
-        ),
+        moved(&app, &staff, "confirmBooking", &b1).await,
         "CONFIRMED"
     );
     // CONFIRMED test drive: cancel, or after its start complete or no-show.
@@ -155,10 +157,7 @@ async fn the_whole_transition_table_holds_for_both_kinds() {
     assert_eq!(code(&r), "FORBIDDEN", "{r}");
     started(&app, &b1).await;
     assert_eq!(
-        status_of(
-            &op(&app, &staff, "completeBooking", &b1).await,
-            "completeBooking"
-        ),
+        moved(&app, &staff, "completeBooking", &b1).await,
         "COMPLETED"
     );
     only_these_moves(&app, &staff, &b1, "COMPLETED", &[], &free).await;
@@ -176,31 +175,19 @@ async fn the_whole_transition_table_holds_for_both_kinds() {
 
     let b3 = drive(11).await;
     assert_eq!(
-        status_of(
-            &op(&app, &customer, "cancelBooking", &b3).await,
-            "cancelBooking"
-        ),
+        moved(&app, &customer, "cancelBooking", &b3).await,
         "CANCELLED"
     );
     only_these_moves(&app, &staff, &b3, "CANCELLED", &[], &free).await;
 
     let b4 = drive(12).await;
     op(&app, &staff, "confirmBooking", &b4).await;
-    assert_eq!(
-        status_of(
-            &op(&app, &staff, "cancelBooking", &b4).await,
-            "cancelBooking"
-        ),
-        "CANCELLED"
-    );
+    assert_eq!(moved(&app, &staff, "cancelBooking", &b4).await, "CANCELLED");
 
     let b5 = drive(13).await;
     op(&app, &staff, "confirmBooking", &b5).await;
     started(&app, &b5).await;
-    assert_eq!(
-        status_of(&op(&app, &staff, "markNoShow", &b5).await, "markNoShow"),
-        "NO_SHOW"
-    );
+    assert_eq!(moved(&app, &staff, "markNoShow", &b5).await, "NO_SHOW");
     only_these_moves(&app, &staff, &b5, "NO_SHOW", &[], &free).await;
 
     // Reschedule: CONFIRMED → PENDING at the new time, every rule checked again.
@@ -279,7 +266,7 @@ async fn the_whole_transition_table_holds_for_both_kinds() {
     let r = op(&app, &customer, "startBooking", &c1).await;
     assert_eq!(code(&r), "FORBIDDEN", "{r}");
     assert_eq!(
-        status_of(&op(&app, &staff, "startBooking", &c1).await, "startBooking"),
+        moved(&app, &staff, "startBooking", &c1).await,
         "IN_PROGRESS",
         "before its start"
     );
@@ -293,27 +280,15 @@ async fn the_whole_transition_table_holds_for_both_kinds() {
     )
     .await;
     assert_eq!(
-        status_of(
-            &op(&app, &staff, "completeBooking", &c1).await,
-            "completeBooking"
-        ),
+        moved(&app, &staff, "completeBooking", &c1).await,
         "COMPLETED"
     );
     only_these_moves(&app, &staff, &c1, "COMPLETED", &[], &free).await;
     let c2 = appointment(10).await;
-    assert_eq!(
-        status_of(
-            &op(&app, &staff, "declineBooking", &c2).await,
-            "declineBooking"
-        ),
-        "DECLINED"
-    );
+    assert_eq!(moved(&app, &staff, "declineBooking", &c2).await, "DECLINED");
     let c3 = appointment(11).await;
     assert_eq!(
-        status_of(
-            &op(&app, &customer, "cancelBooking", &c3).await,
-            "cancelBooking"
-        ),
+        moved(&app, &customer, "cancelBooking", &c3).await,
         "CANCELLED"
     );
     let c4 = appointment(12).await;
@@ -597,7 +572,7 @@ async fn filters_count_as_the_data_says_and_the_statistics_add_up() {
         );
         let mut status = "PENDING";
         for m in &moves {
-            status = match status_of(&op(&app, &staff, m, &b).await, m).as_str() {
+            status = match moved(&app, &staff, m, &b).await.as_str() {
                 "CONFIRMED" => "CONFIRMED",
                 "DECLINED" => "DECLINED",
                 _ => "CANCELLED",
