@@ -712,3 +712,77 @@ async fn daylight_saving_days_list_every_slot_once_and_only_at_times_that_exist(
         "02:00 summer time and 02:00 winter time: {r}"
     );
 }
+
+#[tokio::test]
+async fn every_time_of_a_day_can_be_booked_exactly_when_availability_lists_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let staff = app.staff(&admin).await;
+    let unit = listed_unit(&app, &staff).await;
+    let lea = app.customer("lea-every@example.com").await;
+    let max = app.customer("max-every@example.com").await;
+    let (location, services) = workshop_setup(&app, &staff, 1).await;
+    let own = app.create_unit(&lea.access, json!({})).await;
+    let day = local_day(10);
+    // Something already taken that day, by someone else.
+    let r = book_drive(&app, &max, &unit, &at(day, 10, 0)).await;
+    assert!(r["errors"].is_null(), "{r}");
+    let maxs = app.create_unit(&max.access, json!({})).await;
+    let r = app
+        .gql_as(&max.access, BOOK_SERVICE, json!({ "i": { "unitId": maxs, "locationId": location, "startsAt": at(day, 12, 0), "serviceIds": [services[0]] } }))
+        .await;
+    assert!(r["errors"].is_null(), "{r}");
+
+    let r = app
+        .gql_as(&lea.access, SLOTS, json!({ "u": unit, "d": day }))
+        .await;
+    let drives = starts(&r, "availableTestDriveSlots");
+    let r = app
+        .gql_as(
+            &lea.access,
+            AVAILABILITY,
+            json!({ "l": location, "d": day, "s": [services[0]] }),
+        )
+        .await;
+    let appointments = starts(&r, "appointmentAvailability");
+    let cancel = "mutation($id: ID!) { cancelBooking(id: $id) { status } }";
+    for minutes in (0..24 * 60).step_by(30) {
+        let starts_at = at(day, minutes / 60, minutes % 60);
+        let listed = drives.contains(&instant(&json!(starts_at)));
+        let r = book_drive(&app, &lea, &unit, &starts_at).await;
+        assert_eq!(
+            r["errors"].is_null(),
+            listed,
+            "test drive at {starts_at}: {r}"
+        );
+        if listed {
+            app.gql_as(
+                &lea.access,
+                cancel,
+                json!({ "id": id_of(&r, "bookTestDrive") }),
+            )
+            .await;
+        }
+        let listed = appointments.contains(&instant(&json!(starts_at)));
+        let r = app
+            .gql_as(&lea.access, BOOK_SERVICE, json!({ "i": { "unitId": own, "locationId": location, "startsAt": starts_at, "serviceIds": [services[0]] } }))
+            .await;
+        assert_eq!(
+            r["errors"].is_null(),
+            listed,
+            "appointment at {starts_at}: {r}"
+        );
+        if listed {
+            app.gql_as(
+                &lea.access,
+                cancel,
+                json!({ "id": id_of(&r, "bookServiceAppointment") }),
+            )
+            .await;
+        }
+    }
+    assert_eq!(drives.len(), 7);
+    // 08:00–18:00 in half hours for one hour of work, less 11:30, 12:00 and 12:30 (the bay is
+    // taken 12:00–13:00).
+    assert_eq!(appointments.len(), 19 - 3);
+}
