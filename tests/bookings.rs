@@ -223,6 +223,16 @@ async fn test_drives_and_appointments_outside_the_rules_are_refused_naming_the_f
         "her own start is not offered to her again: {r}"
     );
 
+    // A unit with bookings ahead is not deleted under its customers.
+    let r = app
+        .gql_as(
+            &staff.access,
+            "mutation($id: ID!) { deleteUnit(id: $id) }",
+            json!({ "id": unit }),
+        )
+        .await;
+    assert_eq!(code(&r), "CONFLICT", "{r}");
+
     // A service for someone else's unit.
     let (location, services) = workshop_setup(&app, &staff, 2).await;
     let dave = app.customer("dave-refusals@example.com").await;

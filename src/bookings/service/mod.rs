@@ -297,6 +297,17 @@ pub async fn units_of_visible_bookings(
     units::units_selected_by(db, unit_ids).await
 }
 
+/// Does the unit have PENDING, CONFIRMED or IN_PROGRESS bookings (may it not be deleted)?
+#[tracing::instrument(skip_all, fields(unit_id = %unit_id))]
+pub async fn holds_bookings(db: &impl ConnectionTrait, unit_id: Uuid) -> AppResult<bool> {
+    Ok(booking::Entity::find()
+        .filter(booking::Column::UnitId.eq(unit_id))
+        .filter(booking::Column::Status.is_in(BookingStatus::HOLDING))
+        .one(db)
+        .await?
+        .is_some())
+}
+
 /// The customer of a booking, if it exists (who a support room about it is for).
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn customer_of(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<Uuid>> {

@@ -316,6 +316,12 @@ pub async fn delete_unit(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResu
             "A unit with a service in progress cannot be deleted; make it INACTIVE later.",
         ));
     }
+    // Its customers would lose their bookings without a word.
+    if crate::bookings::service::holds_bookings(&txn, id).await? {
+        return Err(AppError::conflict(
+            "A unit with bookings ahead cannot be deleted; cancel them first.",
+        ));
+    }
     let paths: Vec<String> = photos_of(&txn, &[id])
         .await?
         .into_iter()
