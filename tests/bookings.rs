@@ -796,3 +796,143 @@ async fn every_time_of_a_day_can_be_booked_exactly_when_availability_lists_it() 
     // taken 12:00–13:00).
     assert_eq!(appointments.len(), 19 - 3);
 }
+
+#[tokio::test]
+async fn staff_keep_the_catalog_and_the_locations_and_admins_delete_them() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let staff = app.staff(&admin).await;
+    let nia = app.customer("nia-catalog@example.com").await;
+    let (location, services) = workshop_setup(&app, &staff, 2).await;
+
+    // Everyone reads; customers see active offerings only, by category.
+    let catalog = "query($c: ID) { serviceCatalog(categoryId: $c) { code isActive category { name offerings { code } } } }";
+    let r = app.gql(catalog, json!({ "c": null })).await;
+    assert_eq!(
+        r["data"]["serviceCatalog"].as_array().map(Vec::len),
+        Some(2),
+        "{r}"
+    );
+    assert_eq!(
+        r["data"]["serviceCatalog"][0]["category"]["name"],
+        "Maintenance"
+    );
+    let r = app
+        .gql_as(&staff.access, "mutation($id: ID!) { updateServiceOffering(id: $id, input: { code: \"wash\", name: \"Wash\", durationMinutes: 20, basePrice: \"55\", isActive: false }) { code basePrice isActive category { id } } }", json!({ "id": services[1] }))
+        .await;
+    let updated = &r["data"]["updateServiceOffering"];
+    assert_eq!(
+        (
+            &updated["code"],
+            &updated["basePrice"],
+            &updated["isActive"]
+        ),
+        (&json!("WASH"), &json!("55.00"), &json!(false)),
+        "{r}"
+    );
+    assert!(
+        updated["category"].is_null(),
+        "the input names no category: {r}"
+    );
+    let r = app.gql_as(&nia.access, catalog, json!({ "c": null })).await;
+    assert_eq!(
+        r["data"]["serviceCatalog"].as_array().map(Vec::len),
+        Some(1),
+        "{r}"
+    );
+    let r = app
+        .gql_as(&staff.access, catalog, json!({ "c": null }))
+        .await;
+    assert_eq!(
+        r["data"]["serviceCatalog"].as_array().map(Vec::len),
+        Some(2),
+        "{r}"
+    );
+    let r = app
+        .gql_as(&staff.access, "mutation { createServiceCategory(name: \"Tyres\", description: \"Seasonal\") { id offerings { code } } }", json!({}))
+        .await;
+    let tyres = id_of(&r, "createServiceCategory");
+    let r = app
+        .gql_as(&staff.access, catalog, json!({ "c": tyres }))
+        .await;
+    assert_eq!(r["data"]["serviceCatalog"], json!([]), "{r}");
+    let r = app
+        .gql_as(&staff.access, "mutation { createServiceOffering(input: { code: \"OIL\", name: \"Again\", durationMinutes: 30, basePrice: \"1\" }) { id } }", json!({}))
+        .await;
+    assert_eq!((code(&r), field(&r)), ("CONFLICT", "code"), "{r}");
+
+    // Model prices: set, replace, remove; removing one that is not there is NOT_FOUND.
+    let prices = "query { serviceCatalog { code modelPrices { make model price } } }";
+    let r = app
+        .gql_as(&staff.access, "mutation($o: ID!) { removeModelPrice(offeringId: $o, make: \"toyota\", model: \"corolla\") { modelPrices { make model price } } }", json!({ "o": services[0] }))
+        .await;
+    assert_eq!(
+        r["data"]["removeModelPrice"]["modelPrices"],
+        json!([{ "make": "TOYOTA", "model": null, "price": "150.00" }]),
+        "{r}"
+    );
+    let r = app
+        .gql_as(&staff.access, "mutation($o: ID!) { removeModelPrice(offeringId: $o, make: \"Toyota\", model: \"Corolla\") { id } }", json!({ "o": services[0] }))
+        .await;
+    assert_eq!(code(&r), "NOT_FOUND", "{r}");
+    let r = app.gql_as(&nia.access, prices, json!({})).await;
+    assert_eq!(
+        r["data"]["serviceCatalog"][0]["modelPrices"][0]["price"], "150.00",
+        "{r}"
+    );
+    for mutation in [
+        "mutation($o: ID!) { setModelPrice(offeringId: $o, make: \"Kia\", price: \"1\") { id } }",
+        "mutation($o: ID!) { removeModelPrice(offeringId: $o, make: \"Toyota\") { id } }",
+    ] {
+        let r = app
+            .gql_as(&nia.access, mutation, json!({ "o": services[0] }))
+            .await;
+        assert_eq!(code(&r), "FORBIDDEN", "{mutation}: {r}");
+    }
+
+    // Locations: staff change them; deleting is for admins, and not while bookings name them.
+    let input = json!({ "name": "Mitte West", "address": "Invalidenstraße 5", "latitude": 52.53,
+        "longitude": 13.38, "timezone": "Europe/Berlin", "phone": null, "bays": 3 });
+    let r = app
+        .gql_as(&staff.access, "mutation($id: ID!, $i: ServiceLocationInput!) { updateServiceLocation(id: $id, input: $i) { name bays phone openingHours { weekday } } }", json!({ "id": location, "i": input }))
+        .await;
+    let l = &r["data"]["updateServiceLocation"];
+    assert_eq!(
+        (&l["name"], &l["bays"], &l["phone"]),
+        (&json!("Mitte West"), &json!(3), &Value::Null),
+        "{r}"
+    );
+    assert_eq!(
+        l["openingHours"].as_array().map(Vec::len),
+        Some(7),
+        "hours kept: {r}"
+    );
+    let delete = "mutation($id: ID!) { deleteServiceLocation(id: $id) }";
+    let r = app
+        .gql_as(&staff.access, delete, json!({ "id": location }))
+        .await;
+    assert_eq!(code(&r), "FORBIDDEN", "{r}");
+    let own = app.create_unit(&nia.access, json!({})).await;
+    let r = app
+        .gql_as(&nia.access, BOOK_SERVICE, json!({ "i": { "unitId": own, "locationId": location, "startsAt": at(local_day(3), 9, 0), "serviceIds": [services[0]] } }))
+        .await;
+    assert!(r["errors"].is_null(), "{r}");
+    let r = app
+        .gql_as(&admin.access, delete, json!({ "id": location }))
+        .await;
+    assert_eq!(code(&r), "CONFLICT", "a booking names it: {r}");
+    let r = app
+        .gql_as(&staff.access, "mutation { createServiceLocation(input: { name: \"Spare\", address: \"Y\", latitude: 1, longitude: 1, timezone: \"UTC\", bays: 1 }) { id } }", json!({}))
+        .await;
+    let spare = id_of(&r, "createServiceLocation");
+    let r = app
+        .gql_as(&admin.access, delete, json!({ "id": spare }))
+        .await;
+    assert_eq!(r["data"]["deleteServiceLocation"], true, "{r}");
+    let r = app.gql("{ serviceLocations { name } }", json!({})).await;
+    assert_eq!(
+        r["data"]["serviceLocations"],
+        json!([{ "name": "Mitte West" }]),
+        "{r}"
+    );
+}

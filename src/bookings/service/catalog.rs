@@ -2,7 +2,7 @@
 //! pricing function of service appointments. Everyone reads it; staff change it.
 
 use rust_decimal::Decimal;
-use sea_orm::{ActiveModelTrait, IntoActiveModel, TransactionTrait};
+use sea_orm::{ActiveModelTrait, IntoActiveModel, PaginatorTrait, TransactionTrait};
 
 use super::*;
 use crate::bookings::entity::{category, model_price};
@@ -201,6 +201,9 @@ fn price_keys(make: &str, model: Option<&str>) -> AppResult<(String, Option<Stri
     Ok((make, model, model_key))
 }
 
+/// At most this many make and model prices per offering.
+pub const MAX_MODEL_PRICES: u64 = 50;
+
 /// Sets the price of an offering for a make (every model) or one model of it.
 #[tracing::instrument(skip_all, fields(viewer = %viewer, offering_id = %offering_id))]
 pub async fn set_model_price(
@@ -216,12 +219,23 @@ pub async fn set_model_price(
     let price_cents = money::cents("price", price, false)?;
     let make_key = search::fold(&make);
     let txn = state.db.begin().await?;
-    model_price::Entity::delete_many()
+    let replaced = model_price::Entity::delete_many()
         .filter(model_price::Column::OfferingId.eq(offering_id))
         .filter(model_price::Column::MakeKey.eq(make_key.clone()))
         .filter(model_price::Column::ModelKey.eq(model_key.clone()))
         .exec(&txn)
         .await?;
+    if replaced.rows_affected == 0 {
+        let held = model_price::Entity::find()
+            .filter(model_price::Column::OfferingId.eq(offering_id))
+            .count(&txn)
+            .await?;
+        if held >= MAX_MODEL_PRICES {
+            return Err(AppError::conflict(format!(
+                "A service has at most {MAX_MODEL_PRICES} make and model prices; remove one first."
+            )));
+        }
+    }
     let row = model_price::Model {
         id: Uuid::now_v7(),
         offering_id,

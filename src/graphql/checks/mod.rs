@@ -47,6 +47,11 @@ const LIST_BOUNDS: &[(&str, &str, u64)] = &[
         "services",
         crate::bookings::service::MAX_SERVICES,
     ),
+    (
+        "ServiceOffering",
+        "modelPrices",
+        crate::bookings::service::MAX_MODEL_PRICES,
+    ),
     // A day has at most 25 hours: 25 hourly test drives, 50 half-hour appointments.
     ("Query", "availableTestDriveSlots", 25),
     ("Query", "appointmentAvailability", 50),
