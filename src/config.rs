@@ -428,13 +428,26 @@ fn booking_settings(vars: &Vars) -> Result<BookingSettings, ConfigError> {
                 .into(),
         ));
     }
+    // Bounded, so that the date arithmetic on them cannot overflow.
+    let at_most = |name: &str, value: i64, max: i64| {
+        if value > max {
+            return Err(ConfigError(format!("{name}: at most {max}")));
+        }
+        Ok(value)
+    };
+    let days = |name: &str, default: i64| at_most(name, vars.positive(name, default)?, 3650);
+    let reminder_hours = at_most(
+        "BOOKING_REMINDER_HOURS",
+        vars.positive("BOOKING_REMINDER_HOURS", 24)?,
+        24 * 365,
+    )?;
     Ok(BookingSettings {
         showroom_timezone,
         test_drive_first_hour: first,
         test_drive_last_hour: last,
-        test_drive_horizon_days: vars.positive("TEST_DRIVE_HORIZON_DAYS", 30)?,
-        appointment_horizon_days: vars.positive("APPOINTMENT_HORIZON_DAYS", 90)?,
-        reminder_lead: Duration::from_secs(3600 * vars.positive("BOOKING_REMINDER_HOURS", 24u64)?),
+        test_drive_horizon_days: days("TEST_DRIVE_HORIZON_DAYS", 30)?,
+        appointment_horizon_days: days("APPOINTMENT_HORIZON_DAYS", 90)?,
+        reminder_lead: Duration::from_secs(3600 * reminder_hours.unsigned_abs()),
         reminder_sweep: Duration::from_millis(
             vars.positive("BOOKING_REMINDER_SWEEP_MS", 60_000u64)?,
         ),
@@ -507,6 +520,15 @@ mod tests {
             .unwrap_err()
             .0
             .starts_with("GRAPHIQL_ENABLED"));
+        for (name, value) in [
+            ("SHOWROOM_TIMEZONE", "Mars/Olympus"),
+            ("TEST_DRIVE_HORIZON_DAYS", "99999999999"),
+            ("APPOINTMENT_HORIZON_DAYS", "0"),
+            ("BOOKING_REMINDER_HOURS", "99999999999999"),
+        ] {
+            let err = config(&[(name, value)]).unwrap_err().0;
+            assert!(err.starts_with(name), "{name}: {err}");
+        }
     }
 
     #[test]

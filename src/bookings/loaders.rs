@@ -183,14 +183,9 @@ impl Loader<CategoryId> for CategoryOfferings {
         let rows =
             service::offerings_of_categories(&self.0.state.db, &self.0.viewer, &ids(keys, |k| k.0))
                 .await?;
-        Ok(grouped(
-            rows.into_iter()
-                .filter_map(|o| o.category_id.map(|c| (c, o)))
-                .collect(),
-            |(c, _)| CategoryId(*c),
-        )
-        .into_iter()
-        .map(|(k, v)| (k, v.into_iter().map(|(_, o)| o).collect()))
-        .collect())
+        // Every row has one of the asked categories: the statement selected by it.
+        Ok(grouped(rows, |o| {
+            CategoryId(o.category_id.unwrap_or_default())
+        }))
     }
 }

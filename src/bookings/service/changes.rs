@@ -97,6 +97,12 @@ pub(super) async fn record_change(
     Ok(())
 }
 
+/// How far ahead of its start a booking was made (kept on the row: the statistics average it
+/// the same way on both databases, where timestamp arithmetic differs).
+fn lead_minutes(start: DateTime<Utc>, booked_at: DateTime<Utc>) -> i64 {
+    (start - booked_at).num_minutes()
+}
+
 fn local_hour(start: DateTime<Utc>, zone: Tz) -> i32 {
     start.with_timezone(&zone).hour() as i32
 }
@@ -161,7 +167,7 @@ fn new_row(
         handled_by: None,
         service_record_id: None,
         remind_at: None,
-        lead_minutes: (starts_at - now).num_minutes(),
+        lead_minutes: lead_minutes(starts_at, now),
         local_hour: local_hour(starts_at, zone),
         created_at: now,
         updated_at: now,
@@ -250,6 +256,34 @@ async fn appointment_unit(
     }
 }
 
+/// An appointment checked against every rule of booking, and priced: when it ends and what it
+/// costs. Booking and rescheduling both ask this.
+async fn plan_appointment(
+    state: &AppState,
+    location: &location::Model,
+    offerings: &[offering::Model],
+    customer: Uuid,
+    unit: &unit::Model,
+    starts_at: DateTime<Utc>,
+) -> AppResult<(DateTime<Utc>, Quote)> {
+    let hours = hours_of(&state.db, &[location.id]).await?;
+    let ends_at = slots::check_appointment_start(
+        &state.config.bookings,
+        location,
+        &hours,
+        starts_at,
+        slots::appointment_minutes(offerings),
+        clock::now(),
+    )?;
+    let context = PriceContext {
+        customer,
+        unit,
+        location: location.id,
+        starts_at,
+    };
+    Ok((ends_at, quote(&state.db, &context, offerings).await?))
+}
+
 /// A customer books services for their own unit at a location (staff book for the owner).
 #[tracing::instrument(skip_all, fields(viewer = %viewer, unit_id = %new.unit_id))]
 pub async fn book_service_appointment(
@@ -262,23 +296,8 @@ pub async fn book_service_appointment(
     let location = location_named_in(&state.db, "locationId", new.location_id).await?;
     let offerings = slots::chosen_offerings(&state.db, &new.service_ids).await?;
     let notes = input::optional("notes", new.notes.as_deref(), 2000)?;
-    let hours = hours_of(&state.db, &[location.id]).await?;
-    let minutes = slots::appointment_minutes(&offerings);
-    let ends_at = slots::check_appointment_start(
-        &state.config.bookings,
-        &location,
-        &hours,
-        new.starts_at,
-        minutes,
-        clock::now(),
-    )?;
-    let context = PriceContext {
-        customer,
-        unit: &unit,
-        location: location.id,
-        starts_at: new.starts_at,
-    };
-    let quote = quote(&state.db, &context, &offerings).await?;
+    let (ends_at, quote) =
+        plan_appointment(state, &location, &offerings, customer, &unit, new.starts_at).await?;
     let zone = zone_of(state, Some(&location));
     let mut row = new_row(
         BookingKind::ServiceAppointment,
@@ -380,24 +399,22 @@ pub async fn reschedule(
                 .location_id
                 .ok_or_else(|| AppError::internal("a service appointment without a location"))?;
             let location = location_named_in(&state.db, "locationId", location_id).await?;
-            let services: Vec<Uuid> = services_of(&state.db, viewer, &[b.id])
+            let services: Vec<Uuid> = services_of_booking(&state.db, b.id)
                 .await?
                 .into_iter()
-                .map(|(_, o)| o.id)
+                .map(|o| o.id)
                 .collect();
+            // Still offered, each: a withdrawn service is not booked again.
             let offerings = slots::chosen_offerings(&state.db, &services).await?;
-            let hours = hours_of(&state.db, &[location.id]).await?;
-            let minutes = slots::appointment_minutes(&offerings);
-            let end = slots::check_appointment_start(
-                settings, &location, &hours, starts_at, minutes, now,
-            )?;
-            let context = PriceContext {
-                customer: b.customer_id,
-                unit: &unit,
-                location: location.id,
+            let (end, quote) = plan_appointment(
+                state,
+                &location,
+                &offerings,
+                b.customer_id,
+                &unit,
                 starts_at,
-            };
-            let quote = quote(&state.db, &context, &offerings).await?;
+            )
+            .await?;
             (Some(location), end, Some(quote.total_cents), quote.lines)
         }
     };
@@ -417,6 +434,10 @@ pub async fn reschedule(
             booking::Column::LocalHour,
             Expr::val(local_hour(starts_at, zone)),
         )
+        .col_expr(
+            booking::Column::LeadMinutes,
+            Expr::val(lead_minutes(starts_at, b.created_at)),
+        )
         .col_expr(booking::Column::UpdatedAt, Expr::val(now))
         .filter(booking::Column::Id.eq(b.id))
         .filter(booking::Column::Status.eq(b.status))
@@ -430,7 +451,7 @@ pub async fn reschedule(
         let unit = units::lock_unit(&txn, unit.id).await?;
         slots::check_drivable(&unit)?;
     }
-    slots::release(&txn, b.id).await?;
+    slots::release(&txn, &[b.id]).await?;
     slots::claim(
         &txn,
         &Holding {

@@ -259,8 +259,29 @@ pub async fn services_of(
     let Some(visible) = visible_ids(viewer, ids)? else {
         return Ok(Vec::new());
     };
+    lines_where(
+        db,
+        Expr::col(booking_service::Column::BookingId).in_subquery(visible),
+    )
+    .await
+}
+
+/// The services of one booking, in order, for a caller that already checked access.
+pub(super) async fn services_of_booking(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> AppResult<Vec<offering::Model>> {
+    let lines = lines_where(db, booking_service::Column::BookingId.eq(id)).await?;
+    Ok(lines.into_iter().map(|(_, o)| o).collect())
+}
+
+/// Booking lines that meet `condition`, by booking and position, each with its offering.
+async fn lines_where(
+    db: &impl ConnectionTrait,
+    condition: SimpleExpr,
+) -> AppResult<Vec<(booking_service::Model, offering::Model)>> {
     let lines = booking_service::Entity::find()
-        .filter(Expr::col(booking_service::Column::BookingId).in_subquery(visible))
+        .filter(condition)
         .order_by_asc(booking_service::Column::BookingId)
         .order_by_asc(booking_service::Column::Position)
         .all(db)

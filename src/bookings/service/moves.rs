@@ -1,7 +1,6 @@
 //! Moving bookings along the transition table, with the service record a service appointment
 //! carries; a sale's cancelling of its unit's test drives.
 
-use chrono::TimeDelta;
 use chrono_tz::Tz;
 use sea_orm::TransactionTrait;
 
@@ -10,7 +9,6 @@ use super::changes::{
 };
 use super::slots;
 use super::*;
-use crate::bookings::entity::location;
 use crate::clock;
 use crate::events::Outbox;
 use crate::input;
@@ -57,9 +55,8 @@ pub async fn move_booking(
         ));
     }
     let reason = input::optional("reason", reason, 500)?;
-    let remind_at = (to == BookingStatus::Confirmed).then(|| {
-        b.starts_at - TimeDelta::from_std(state.config.bookings.reminder_lead).unwrap_or_default()
-    });
+    let remind_at = (to == BookingStatus::Confirmed)
+        .then(|| b.starts_at - clock::span(state.config.bookings.reminder_lead));
     let handled = identity.is_staff().then_some(identity.user_id);
 
     let txn = state.db.begin().await?;
@@ -79,7 +76,7 @@ pub async fn move_booking(
         return Err(changed_meanwhile(&txn, &b, to).await?);
     }
     if !to.holds_slot() {
-        slots::release(&txn, b.id).await?;
+        slots::release(&txn, &[b.id]).await?;
     }
     record_change(
         &txn,
@@ -95,9 +92,11 @@ pub async fn move_booking(
         Some(id) => locations_by_id(&txn, &[id]).await?.into_iter().next(),
         None => None,
     };
+    let zone = zone_of(state, location.as_ref());
     let mut outbox = Outbox::default();
     if b.kind == BookingKind::ServiceAppointment {
-        outbox.extend(carry_record(&txn, &b, to, identity.user_id, location.as_ref()).await?);
+        let place = location.as_ref().map_or("", |l| l.name.as_str());
+        outbox.extend(carry_record(&txn, &b, to, identity.user_id, place, zone).await?);
     }
     let saved = booking::Entity::find_by_id(b.id)
         .one(&txn)
@@ -108,7 +107,6 @@ pub async fn move_booking(
         .into_iter()
         .next()
         .ok_or_else(|| AppError::not_found("Unit"))?;
-    let zone = zone_of(state, location.as_ref());
     let mut body = describe(&saved, &unit, zone);
     if let Some(reason) = &reason {
         body = format!("{body}. {reason}");
@@ -151,14 +149,15 @@ pub async fn move_booking(
     Ok(saved)
 }
 
-/// The service record a service appointment carries: scheduled when it is confirmed, started,
-/// completed or cancelled with it.
+/// The service record a service appointment carries: scheduled (at `place`, on the day of
+/// `zone`) when it is confirmed, started, completed or cancelled with it.
 async fn carry_record(
     txn: &impl ConnectionTrait,
     b: &booking::Model,
     to: BookingStatus,
     by: Uuid,
-    location: Option<&location::Model>,
+    place: &str,
+    zone: Tz,
 ) -> AppResult<Outbox> {
     if to == BookingStatus::Confirmed {
         let services: Vec<String> = services_of_booking(txn, b.id)
@@ -166,14 +165,11 @@ async fn carry_record(
             .into_iter()
             .map(|o| o.name)
             .collect();
-        let zone = location
-            .and_then(|l| l.timezone.parse::<Tz>().ok())
-            .unwrap_or(Tz::UTC);
         let record = workshop::schedule_for_booking(
             txn,
             b.unit_id,
             &services.join(", "),
-            location.map_or("", |l| l.name.as_str()),
+            place,
             b.starts_at.with_timezone(&zone).date_naive(),
             by,
         )
@@ -206,26 +202,9 @@ async fn carry_record(
     Ok(outbox)
 }
 
-/// The offerings of one booking, in order (inside a transaction that already checked access).
-async fn services_of_booking(
-    db: &impl ConnectionTrait,
-    id: Uuid,
-) -> AppResult<Vec<offering::Model>> {
-    let lines = booking_service::Entity::find()
-        .filter(booking_service::Column::BookingId.eq(id))
-        .order_by_asc(booking_service::Column::Position)
-        .all(db)
-        .await?;
-    let ids: Vec<Uuid> = lines.iter().map(|l| l.offering_id).collect();
-    let offerings = offerings_by_id(db, &ids).await?;
-    Ok(lines
-        .iter()
-        .filter_map(|l| offerings.iter().find(|o| o.id == l.offering_id).cloned())
-        .collect())
-}
-
 /// A sale of the unit is being recorded (in its transaction): its future PENDING or CONFIRMED
-/// test drives are cancelled, and each customer is told.
+/// test drives are cancelled, however many, in a fixed number of statements, and each customer
+/// is told.
 #[tracing::instrument(skip_all, fields(unit_id = %unit.id, by = %by))]
 pub async fn cancel_test_drives_of_sold_unit(
     txn: &impl ConnectionTrait,
@@ -241,38 +220,44 @@ pub async fn cancel_test_drives_of_sold_unit(
         .filter(booking::Column::StartsAt.gt(now))
         .all(txn)
         .await?;
-    let mut notices = Vec::with_capacity(doomed.len());
-    let reason = "The vehicle has been sold.";
-    for b in doomed {
-        booking::Entity::update_many()
-            .col_expr(booking::Column::Status, Expr::val(BookingStatus::Cancelled))
-            .col_expr(
-                booking::Column::RemindAt,
-                Expr::val(Option::<DateTime<Utc>>::None),
-            )
-            .col_expr(booking::Column::UpdatedAt, Expr::val(now))
-            .filter(booking::Column::Id.eq(b.id))
-            .exec(txn)
-            .await?;
-        slots::release(txn, b.id).await?;
-        record_change(
-            txn,
-            b.id,
-            Some(b.status),
-            BookingStatus::Cancelled,
-            Some(by),
-            Some(reason.into()),
-            now,
+    if doomed.is_empty() {
+        return Ok(Outbox::default());
+    }
+    let ids: Vec<Uuid> = doomed.iter().map(|b| b.id).collect();
+    booking::Entity::update_many()
+        .col_expr(booking::Column::Status, Expr::val(BookingStatus::Cancelled))
+        .col_expr(
+            booking::Column::RemindAt,
+            Expr::val(Option::<DateTime<Utc>>::None),
         )
+        .col_expr(booking::Column::UpdatedAt, Expr::val(now))
+        .filter(booking::Column::Id.is_in(ids.iter().copied()))
+        .exec(txn)
         .await?;
-        let body = format!("{}. {reason}", describe(&b, unit, zone));
-        notices.push(notice(
+    slots::release(txn, &ids).await?;
+    let reason = "The vehicle has been sold.";
+    status_change::Entity::insert_many(doomed.iter().map(|b| {
+        status_change::ActiveModel::from(status_change::Model {
+            id: Uuid::now_v7(),
+            booking_id: b.id,
+            from_status: Some(b.status),
+            to_status: BookingStatus::Cancelled,
+            at: now,
+            by_user: Some(by),
+            reason: Some(reason.into()),
+        })
+    }))
+    .exec_without_returning(txn)
+    .await?;
+    let notices = doomed.iter().map(|b| {
+        let body = format!("{}. {reason}", describe(b, unit, zone));
+        notice(
             b.customer_id,
             NotificationKind::BookingCancelled,
             "Test drive cancelled",
-            &b,
+            b,
             body,
-        ));
-    }
+        )
+    });
     notifications::store(txn, notices).await
 }

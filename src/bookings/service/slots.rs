@@ -30,22 +30,23 @@ fn in_window(start: DateTime<Utc>, now: DateTime<Utc>, horizon_days: i64) -> boo
     start > now && start <= now + TimeDelta::days(horizon_days)
 }
 
-/// Refuses a start outside the bookable window, naming `startsAt`.
+/// Refuses a start outside the bookable window (`in_window`), naming `startsAt`.
 pub(super) fn check_window(
     start: DateTime<Utc>,
     now: DateTime<Utc>,
     horizon_days: i64,
 ) -> AppResult<()> {
-    if start <= now {
-        return Err(AppError::bad_input("startsAt", "This time is in the past."));
+    if in_window(start, now, horizon_days) {
+        return Ok(());
     }
-    if start > now + TimeDelta::days(horizon_days) {
-        return Err(AppError::bad_input(
-            "startsAt",
-            format!("Bookings are taken at most {horizon_days} days ahead."),
-        ));
-    }
-    Ok(())
+    Err(AppError::bad_input(
+        "startsAt",
+        if start <= now {
+            "This time is in the past.".to_string()
+        } else {
+            format!("Bookings are taken at most {horizon_days} days ahead.")
+        },
+    ))
 }
 
 /// The test-drive slots of a showroom-local date: one hour, on the hour, within the hours.
@@ -423,10 +424,10 @@ pub(super) async fn claim(db: &impl ConnectionTrait, h: &Holding) -> AppResult<(
     Ok(())
 }
 
-/// Gives up a booking's claims (it left PENDING, CONFIRMED or IN_PROGRESS, or moves).
-pub(super) async fn release(db: &impl ConnectionTrait, booking_id: Uuid) -> AppResult<()> {
+/// Gives up bookings' claims (they left PENDING, CONFIRMED or IN_PROGRESS, or move).
+pub(super) async fn release(db: &impl ConnectionTrait, bookings: &[Uuid]) -> AppResult<()> {
     claim::Entity::delete_many()
-        .filter(claim::Column::BookingId.eq(booking_id))
+        .filter(claim::Column::BookingId.is_in(bookings.iter().copied()))
         .exec(db)
         .await?;
     Ok(())
