@@ -184,14 +184,15 @@ pub async fn set_opening_hours(
         .collect::<AppResult<Vec<Hours>>>()?;
     Hours::check_disjoint(&parsed)?;
     let txn = state.db.begin().await?;
-    let location = location::Entity::find_by_id(location_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found("Service location"))?;
+    // First statement a write: SQLite never has to upgrade a read lock mid-transaction.
     opening_hours::Entity::delete_many()
         .filter(opening_hours::Column::LocationId.eq(location_id))
         .exec(&txn)
         .await?;
+    let location = location::Entity::find_by_id(location_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("Service location"))?;
     if !parsed.is_empty() {
         opening_hours::Entity::insert_many(parsed.iter().map(|h| opening_hours::ActiveModel {
             id: sea_orm::Set(Uuid::now_v7()),
