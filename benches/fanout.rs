@@ -95,6 +95,7 @@ fn person(i: usize, role: Role, now: chrono::DateTime<chrono::Utc>) -> user::Mod
         membership_tier: MembershipTier::None,
         referral_code: format!("FAN-{i:06}"),
         rewards_balance: 0,
+        accepted_terms_version: None,
         last_seen_at: None,
         created_at: now,
         updated_at: now,

@@ -436,6 +436,7 @@ async fn seed(database_url: &str, n_units: usize) -> Vec<Uuid> {
             membership_tier: MembershipTier::None,
             referral_code: format!("REF-B{i:05}"),
             rewards_balance: 0,
+            accepted_terms_version: None,
             last_seen_at: None,
             created_at: now,
             updated_at: now,

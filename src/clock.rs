@@ -4,9 +4,12 @@
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
 pub fn now() -> DateTime<Utc> {
-    let now = Utc::now();
-    now.duration_trunc(TimeDelta::microseconds(1))
-        .unwrap_or(now)
+    truncate(Utc::now())
+}
+
+/// An instant at the precision the databases keep (a client may send nanoseconds).
+pub fn truncate(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(t)
 }
 
 /// `std::time::Duration` → chrono, saturating at a century.

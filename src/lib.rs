@@ -18,6 +18,8 @@ pub mod cli;
 pub mod clock;
 /// Configuration read from the environment and validated at start.
 pub mod config;
+/// Policy documents (Markdown, versioned), the shop's information, terms acceptance.
+pub mod content;
 /// `autohub seed-demo`: a believable dealership to explore.
 pub mod demo;
 /// `AppError`, the one error type, and its mapping to `extensions.code`.
@@ -40,6 +42,8 @@ pub mod metrics;
 pub mod money;
 /// Notifications: stored per user, pushed live.
 pub mod notifications;
+/// Offers and membership plans: the discounts of service appointments.
+pub mod offers;
 /// Keyset paging: orderings, cursors, windows, slices.
 pub mod paging;
 /// Who is online: sockets counted per user, shared through Redis.

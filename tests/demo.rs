@@ -98,6 +98,34 @@ async fn seed_demo_fills_an_empty_database_once() {
     assert_eq!(response.status(), 200);
     assert!(response.bytes().await.unwrap().starts_with(b"\x89PNG"));
 
+    // Offers by tier, make and location; documents with the second terms in effect; the shop.
+    let r = app
+        .gql_as(&admin.access, "{ allOffers { totalCount edges { node { eligibleTiers makes locations { id } } } } terms: document(kind: TERMS) { version contentHtml } privacy: document(kind: PRIVACY_POLICY) { version } shopInfo { name socialLinks openingHours { weekday } } }", json!({}))
+        .await;
+    let d = &r["data"];
+    assert_eq!(d["allOffers"]["totalCount"], 5, "{r}");
+    let offers = d["allOffers"]["edges"].as_array().unwrap();
+    let has = |key: &str| {
+        offers
+            .iter()
+            .any(|o| o["node"][key].as_array().is_some_and(|a| !a.is_empty()))
+    };
+    assert!(
+        has("eligibleTiers") && has("makes") && has("locations"),
+        "{r}"
+    );
+    assert_eq!(d["terms"]["version"], 2, "{r}");
+    assert!(d["terms"]["contentHtml"]
+        .as_str()
+        .unwrap()
+        .contains("<strong>24 hours</strong>"));
+    assert_eq!(d["privacy"]["version"], 1, "{r}");
+    assert_eq!(d["shopInfo"]["name"], "AutoHub Demo Motors", "{r}");
+    assert_eq!(
+        d["shopInfo"]["openingHours"].as_array().map(Vec::len),
+        Some(6)
+    );
+
     let again = app
         .cli(&["seed-demo"], &[("MEDIA_DIR", media.as_str())])
         .await;

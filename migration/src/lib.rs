@@ -11,6 +11,7 @@ mod m20261123_000003_notifications;
 mod m20261123_000004_chat;
 mod m20261201_000005_search_text;
 mod m20261202_000006_bookings;
+mod m20261202_000007_offers_and_content;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_chat::Migration),
             Box::new(m20261201_000005_search_text::Migration),
             Box::new(m20261202_000006_bookings::Migration),
+            Box::new(m20261202_000007_offers_and_content::Migration),
         ]
     }
 }

@@ -83,6 +83,8 @@ pub mod user {
         #[sea_orm(unique)]
         pub referral_code: String,
         pub rewards_balance: i32,
+        /// The TERMS version the user accepted last (at sign-up, or by `acceptTerms`).
+        pub accepted_terms_version: Option<i32>,
         pub last_seen_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,

@@ -217,6 +217,12 @@ pub mod booking {
         pub starts_at: DateTimeUtc,
         pub ends_at: DateTimeUtc,
         pub estimated_price_cents: Option<i64>,
+        /// The offer that priced it (kept after the offer is deleted), and its title then.
+        pub offer_id: Option<Uuid>,
+        pub offer_title: Option<String>,
+        /// What the offer and the membership plan took off the services' prices.
+        pub offer_discount_cents: Option<i64>,
+        pub plan_discount_cents: Option<i64>,
         pub notes: Option<String>,
         pub handled_by: Option<Uuid>,
         pub service_record_id: Option<Uuid>,

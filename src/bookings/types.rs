@@ -61,9 +61,16 @@ pub struct Hours {
 }
 
 impl Hours {
-    /// Validates one input row; `index` names it in the error (`hours.2.closesAt`).
-    pub fn parse(index: usize, weekday: i32, opens_at: &str, closes_at: &str) -> AppResult<Self> {
-        let field = |name: &str| format!("hours.{index}.{name}");
+    /// Validates one input row of the list `list`; `index` names it in the error
+    /// (`hours.2.closesAt`).
+    pub fn parse(
+        list: &str,
+        index: usize,
+        weekday: i32,
+        opens_at: &str,
+        closes_at: &str,
+    ) -> AppResult<Self> {
+        let field = |name: &str| format!("{list}.{index}.{name}");
         if !(1..=7).contains(&weekday) {
             return Err(AppError::bad_input(
                 field("weekday"),
@@ -86,14 +93,14 @@ impl Hours {
     }
 
     /// Refuses intervals of one weekday that overlap.
-    pub fn check_disjoint(hours: &[Hours]) -> AppResult<()> {
+    pub fn check_disjoint(list: &str, hours: &[Hours]) -> AppResult<()> {
         for (i, a) in hours.iter().enumerate() {
             if hours[..i]
                 .iter()
                 .any(|b| b.weekday == a.weekday && b.opens < a.closes && a.opens < b.closes)
             {
                 return Err(AppError::bad_input(
-                    format!("hours.{i}.opensAt"),
+                    format!("{list}.{i}.opensAt"),
                     "Opening hours of one weekday must not overlap.",
                 ));
             }
@@ -249,9 +256,9 @@ mod tests {
         assert_eq!(clock_minutes("f", "24:00", true).ok(), Some(DAY_MINUTES));
         assert!(clock_minutes("f", "8:30", false).is_err());
         assert!(clock_minutes("f", "12:60", false).is_err());
-        assert!(Hours::parse(0, 8, "08:00", "12:00").is_err());
-        assert!(Hours::parse(0, 1, "12:00", "12:00").is_err());
-        let a = Hours::parse(0, 1, "08:00", "12:00").unwrap_or(Hours {
+        assert!(Hours::parse("hours", 0, 8, "08:00", "12:00").is_err());
+        assert!(Hours::parse("hours", 0, 1, "12:00", "12:00").is_err());
+        let a = Hours::parse("hours", 0, 1, "08:00", "12:00").unwrap_or(Hours {
             weekday: 0,
             opens: 0,
             closes: 0,
@@ -260,7 +267,7 @@ mod tests {
             opens: 11 * 60,
             ..a
         };
-        assert!(Hours::check_disjoint(&[a, b]).is_err());
+        assert!(Hours::check_disjoint("hours", &[a, b]).is_err());
         assert!(zone("tz", "Mars/Olympus").is_err());
     }
 

@@ -10,6 +10,8 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 use uuid::Uuid;
 
 mod bookings;
+mod content;
+mod offers;
 
 use crate::accounts::entity::user;
 use crate::accounts::service::{create_active_account, NewAccount};
@@ -144,6 +146,8 @@ pub struct Seeded {
     pub records: usize,
     pub sales: usize,
     pub bookings: usize,
+    pub offers: usize,
+    pub documents: usize,
 }
 
 fn viewer_of(user: &user::Model) -> Viewer {
@@ -410,6 +414,8 @@ pub async fn seed(state: &AppState) -> Result<Seeded, String> {
         }
     }
     let bookings = bookings::seed(state, &admin, &staff, &customers, &stock, &owned).await?;
+    let offers = offers::seed(state, &admin, &customers).await?;
+    let documents = content::seed(state, &admin).await?;
     Ok(Seeded {
         accounts,
         units: UNITS,
@@ -417,6 +423,8 @@ pub async fn seed(state: &AppState) -> Result<Seeded, String> {
         records,
         sales: sold,
         bookings,
+        offers,
+        documents,
     })
 }
 

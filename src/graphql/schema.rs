@@ -7,10 +7,12 @@ use crate::accounts::graphql::{AccountsMutation, AccountsQuery};
 use crate::bookings::graphql::{BookingsMutation, BookingsQuery};
 use crate::chat::graphql::{ChatMutation, ChatQuery, ChatSubscription};
 use crate::config::QueryLimits;
+use crate::content::graphql::{ContentMutation, ContentQuery};
 use crate::graphql::checks::{CheckLimits, Checks};
 use crate::notifications::graphql::{
     NotificationsMutation, NotificationsQuery, NotificationsSubscription,
 };
+use crate::offers::graphql::{OffersMutation, OffersQuery};
 use crate::referrals::graphql::ReferralsQuery;
 use crate::sales::graphql::{SalesMutation, SalesQuery};
 use crate::units::graphql::{UnitsMutation, UnitsQuery};
@@ -25,6 +27,8 @@ pub struct Query(
     WorkshopQuery,
     SalesQuery,
     BookingsQuery,
+    OffersQuery,
+    ContentQuery,
     NotificationsQuery,
     ChatQuery,
 );
@@ -37,6 +41,8 @@ pub struct Mutation(
     WorkshopMutation,
     SalesMutation,
     BookingsMutation,
+    OffersMutation,
+    ContentMutation,
     NotificationsMutation,
     ChatMutation,
 );

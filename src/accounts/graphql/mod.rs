@@ -12,6 +12,7 @@ use super::service::{
     self, NewAccount, Person, ProfileChanges, RegisterInput as NewCustomer, SignedIn, UserCard,
 };
 use crate::app::AppState;
+use crate::content::loaders::{Terms, TermsInEffect};
 use crate::error::AppError;
 use crate::graphql::in_place::{value, PlainFields};
 use crate::graphql::pagination::{self, Page};

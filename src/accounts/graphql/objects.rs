@@ -184,6 +184,25 @@ impl User {
         self.private(ctx, |m| referral_link(base, &m.referral_code))
             .await
     }
+    /// The TERMS version the user accepted last. Null unless the viewer is this user or staff.
+    async fn accepted_terms_version(&self, ctx: &Context<'_>) -> Result<Option<i32>> {
+        Ok(self
+            .private(ctx, |m| m.accepted_terms_version)
+            .await?
+            .flatten())
+    }
+    /// True while a TERMS version is in effect that the user has not accepted (`acceptTerms`).
+    /// False unless the viewer is this user or staff.
+    async fn must_accept_terms(&self, ctx: &Context<'_>) -> Result<bool> {
+        let Some(accepted) = self.private(ctx, |m| m.accepted_terms_version).await? else {
+            return Ok(false);
+        };
+        let in_effect = loader::<Terms>(ctx)?
+            .load_one(TermsInEffect)
+            .await?
+            .flatten();
+        Ok(service::must_accept_terms(accepted, in_effect))
+    }
     /// Reward points earned by referrals. Null unless the viewer is this user or staff.
     async fn rewards_balance(&self, ctx: &Context<'_>) -> Result<Option<i32>> {
         self.private(ctx, |m| m.rewards_balance).await

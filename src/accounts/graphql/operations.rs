@@ -221,6 +221,13 @@ impl AccountsMutation {
         ))
     }
 
+    /// Accepts the terms: `version` must be the TERMS version in effect (`document(kind: TERMS)`).
+    async fn accept_terms(&self, ctx: &Context<'_>, version: i32) -> Result<User> {
+        Ok(User::from(
+            service::accept_terms(state(ctx)?, viewer(ctx)?, version).await?,
+        ))
+    }
+
     /// Sets the viewer's picture: JPEG, PNG or WebP (checked by content), at most `UPLOAD_MAX_FILE_BYTES` (25 MiB by default).
     async fn upload_avatar(&self, ctx: &Context<'_>, file: Upload) -> Result<User> {
         let file = read_upload(ctx, &file).await?;

@@ -68,6 +68,7 @@ impl ValidAccount {
             membership_tier: Set(MembershipTier::None),
             referral_code: Set(referrals::types::generate_code()),
             rewards_balance: Set(0),
+            accepted_terms_version: Set(None),
             last_seen_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),

@@ -132,6 +132,36 @@ pub async fn update_profile(
     Ok(Person::own(active.update(&state.db).await?))
 }
 
+/// The viewer accepts the TERMS version in effect; any other version is `BAD_USER_INPUT`.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, version))]
+pub async fn accept_terms(state: &AppState, viewer: &Viewer, version: i32) -> AppResult<Person> {
+    let identity = viewer.identity()?;
+    let current = crate::content::service::terms_version(state).await?;
+    if current != Some(version) {
+        let message = match current {
+            Some(v) => format!("The terms in effect are version {v}."),
+            None => "No terms are in effect yet.".to_owned(),
+        };
+        return Err(AppError::bad_input("version", message));
+    }
+    let mut active = get_user(&state.db, identity.user_id)
+        .await?
+        .into_active_model();
+    active.accepted_terms_version = Set(Some(version));
+    active.updated_at = Set(clock::now());
+    Ok(Person::own(active.update(&state.db).await?))
+}
+
+/// Must a user with this accepted version accept the terms in effect? Yes once a TERMS version
+/// is in effect that they have not accepted (a newer one, or any when they accepted none).
+pub fn must_accept_terms(accepted: Option<i32>, in_effect: Option<i32>) -> bool {
+    match (accepted, in_effect) {
+        (_, None) => false,
+        (None, Some(_)) => true,
+        (Some(a), Some(e)) => a < e,
+    }
+}
+
 /// Replaces the viewer's picture (JPEG, PNG or WebP by content); the old file is removed.
 #[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn upload_avatar(

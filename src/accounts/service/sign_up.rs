@@ -31,9 +31,11 @@ pub async fn register(state: &AppState, input: RegisterInput) -> AppResult<Perso
         Some(code) => Some(referrals::service::referrer_by_code(&state.db, &code).await?),
         None => None,
     };
-    let new_user = valid
+    let mut new_user = valid
         .into_new_user(state, Role::Customer, AccountStatus::PendingVerification)
         .await?;
+    // What they accepted: the TERMS version in effect now.
+    new_user.accepted_terms_version = Set(crate::content::service::terms_version(state).await?);
     let reward = state.config.referral_reward_points;
     let txn = state.db.begin().await?;
     let user = new_user.insert(&txn).await.map_err(on_email_conflict)?;

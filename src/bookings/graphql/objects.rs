@@ -20,6 +20,8 @@ use crate::bookings::types;
 use crate::error::AppError;
 use crate::graphql::{loader, parse_id, to_id};
 use crate::money;
+use crate::offers::graphql::Offer;
+use crate::offers::loaders::{OfferId, Offers};
 use crate::units::graphql::Unit;
 use crate::units::loaders::{UnitId, Units};
 use crate::workshop::graphql::ServiceRecord;
@@ -87,9 +89,32 @@ impl Booking {
             .map(|(_, o)| ServiceOffering(o))
             .collect())
     }
-    /// The price as computed when it was booked (or last rescheduled); null for a test drive.
+    /// The price as computed when it was booked (or last rescheduled): the services' prices
+    /// less `offerDiscount` less `planDiscount`; null for a test drive.
     async fn estimated_price(&self) -> Option<Decimal> {
         self.0.estimated_price_cents.map(money::decimal)
+    }
+    /// The offer that priced it; null when none applied or the offer was deleted since.
+    async fn offer(&self, ctx: &Context<'_>) -> Result<Option<Offer>> {
+        let Some(id) = self.0.offer_id else {
+            return Ok(None);
+        };
+        Ok(loader::<Offers>(ctx)?
+            .load_one(OfferId(id))
+            .await?
+            .map(Offer))
+    }
+    /// The title of the offer that priced it, as it was then (kept after the offer is deleted).
+    async fn offer_title(&self) -> Option<&str> {
+        self.0.offer_title.as_deref()
+    }
+    /// What the offer took off; null for a test drive.
+    async fn offer_discount(&self) -> Option<Decimal> {
+        self.0.offer_discount_cents.map(money::decimal)
+    }
+    /// What the customer's membership plan took off after the offer; null for a test drive.
+    async fn plan_discount(&self) -> Option<Decimal> {
+        self.0.plan_discount_cents.map(money::decimal)
     }
     /// The customer's notes.
     async fn notes(&self) -> Option<&str> {
@@ -235,6 +260,16 @@ pub struct OpeningHours {
     pub opens_at: String,
     /// Closing time, "18:00" ("24:00": open until midnight).
     pub closes_at: String,
+}
+
+impl From<&types::Hours> for OpeningHours {
+    fn from(h: &types::Hours) -> Self {
+        Self {
+            weekday: h.weekday,
+            opens_at: types::clock_text(h.opens),
+            closes_at: types::clock_text(h.closes),
+        }
+    }
 }
 
 impl From<&opening_hours::Model> for OpeningHours {

@@ -5,10 +5,11 @@ use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, IntoActiveModel, PaginatorTrait, TransactionTrait};
 
 use super::*;
-use crate::bookings::entity::{category, model_price};
+use crate::bookings::entity::{booking, category, model_price};
 use crate::clock;
 use crate::input;
 use crate::money;
+use crate::offers::service as offers;
 use crate::search;
 
 #[tracing::instrument(skip_all, fields(viewer = %viewer))]
@@ -313,16 +314,37 @@ pub struct PriceContext<'a> {
     pub starts_at: DateTime<Utc>,
 }
 
-/// A service appointment's price: each service's price for the unit's make and model, summed.
+/// A service appointment's price: each service's price for the unit's make and model, less the
+/// best offer, less the plan discount.
 pub struct Quote {
     /// Each offering's price, in the order given.
     pub lines: Vec<(Uuid, i64)>,
+    /// The offer that took most off, if any did.
+    pub offer: Option<offers::AppliedOffer>,
+    /// What the customer's membership plan took off what the offer left.
+    pub plan_discount_cents: i64,
+    /// What the customer pays: never below zero.
     pub total_cents: i64,
 }
 
-/// The one pricing function of service appointments (booking and rescheduling both ask it).
-/// Offers and membership plans subtract here once they exist: the context says who books which
-/// unit, where and when, which is what their eligibility depends on.
+impl Quote {
+    pub fn offer_discount_cents(&self) -> i64 {
+        self.offer.as_ref().map_or(0, |o| o.discount_cents)
+    }
+
+    /// Keeps the price and what made it on a booking.
+    pub(super) fn write_into(&self, row: &mut booking::Model) {
+        row.estimated_price_cents = Some(self.total_cents);
+        row.offer_id = self.offer.as_ref().map(|o| o.id);
+        row.offer_title = self.offer.as_ref().map(|o| o.title.clone());
+        row.offer_discount_cents = Some(self.offer_discount_cents());
+        row.plan_discount_cents = Some(self.plan_discount_cents);
+    }
+}
+
+/// The one pricing function of service appointments (booking and rescheduling both ask it):
+/// each service's price for the unit's make and model, summed; less the best offer the customer
+/// may use for that unit, location and start; less their plan's discount on what remains.
 #[tracing::instrument(skip_all, fields(customer = %context.customer, unit = %context.unit.id))]
 pub async fn quote(
     db: &impl ConnectionTrait,
@@ -338,8 +360,21 @@ pub async fn quote(
             (o.id, price)
         })
         .collect();
-    let total_cents = std::cmp::max(lines.iter().map(|(_, p)| *p).sum::<i64>(), 0);
-    Ok(Quote { lines, total_cents })
+    let subtotal_cents = std::cmp::max(lines.iter().map(|(_, p)| *p).sum::<i64>(), 0);
+    let purchase = offers::Purchase {
+        customer: context.customer,
+        make: &context.unit.make,
+        location: context.location,
+        at: context.starts_at,
+        subtotal_cents,
+    };
+    let discounted = offers::discount(db, &purchase).await?;
+    Ok(Quote {
+        lines,
+        offer: discounted.offer,
+        plan_discount_cents: discounted.plan_discount_cents,
+        total_cents: discounted.total_cents,
+    })
 }
 
 #[cfg(test)]

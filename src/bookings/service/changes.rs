@@ -163,6 +163,10 @@ fn new_row(
         starts_at,
         ends_at,
         estimated_price_cents: None,
+        offer_id: None,
+        offer_title: None,
+        offer_discount_cents: None,
+        plan_discount_cents: None,
         notes,
         handled_by: None,
         service_record_id: None,
@@ -308,7 +312,7 @@ pub async fn book_service_appointment(
         notes,
     );
     row.location_id = Some(location.id);
-    row.estimated_price_cents = Some(quote.total_cents);
+    quote.write_into(&mut row);
     let holding = Holding {
         booking_id: row.id,
         kind: row.kind,
@@ -388,11 +392,11 @@ pub async fn reschedule(
         .into_iter()
         .next()
         .ok_or_else(|| AppError::not_found("Unit"))?;
-    let (location, ends_at, price, lines) = match b.kind {
+    let (location, ends_at, quote) = match b.kind {
         BookingKind::TestDrive => {
             slots::check_drivable(&unit)?;
             let end = slots::check_test_drive_start(settings, starts_at, now)?;
-            (None, end, None, Vec::new())
+            (None, end, None)
         }
         BookingKind::ServiceAppointment => {
             let location_id = b
@@ -415,7 +419,7 @@ pub async fn reschedule(
                 starts_at,
             )
             .await?;
-            (Some(location), end, Some(quote.total_cents), quote.lines)
+            (Some(location), end, Some(quote))
         }
     };
     let zone = zone_of(state, location.as_ref());
@@ -425,7 +429,30 @@ pub async fn reschedule(
         .col_expr(booking::Column::Status, Expr::val(BookingStatus::Pending))
         .col_expr(booking::Column::StartsAt, Expr::val(starts_at))
         .col_expr(booking::Column::EndsAt, Expr::val(ends_at))
-        .col_expr(booking::Column::EstimatedPriceCents, Expr::val(price))
+        .col_expr(
+            booking::Column::EstimatedPriceCents,
+            Expr::val(quote.as_ref().map(|q| q.total_cents)),
+        )
+        .col_expr(
+            booking::Column::OfferId,
+            Expr::val(quote.as_ref().and_then(|q| q.offer.as_ref().map(|o| o.id))),
+        )
+        .col_expr(
+            booking::Column::OfferTitle,
+            Expr::val(
+                quote
+                    .as_ref()
+                    .and_then(|q| q.offer.as_ref().map(|o| o.title.clone())),
+            ),
+        )
+        .col_expr(
+            booking::Column::OfferDiscountCents,
+            Expr::val(quote.as_ref().map(Quote::offer_discount_cents)),
+        )
+        .col_expr(
+            booking::Column::PlanDiscountCents,
+            Expr::val(quote.as_ref().map(|q| q.plan_discount_cents)),
+        )
         .col_expr(
             booking::Column::RemindAt,
             Expr::val(Option::<DateTime<Utc>>::None),
@@ -465,7 +492,8 @@ pub async fn reschedule(
         },
     )
     .await?;
-    for (position, (_, cents)) in lines.iter().enumerate() {
+    let lines = quote.iter().flat_map(|q| q.lines.iter());
+    for (position, (_, cents)) in lines.enumerate() {
         booking_service::Entity::update_many()
             .col_expr(booking_service::Column::PriceCents, Expr::val(*cents))
             .filter(booking_service::Column::BookingId.eq(b.id))

@@ -149,6 +149,11 @@ pub async fn delete_location(state: &AppState, viewer: &Viewer, id: Uuid) -> App
             "This location has bookings; it cannot be deleted.",
         ));
     }
+    if crate::offers::service::offers_at_location(&state.db, id).await? > 0 {
+        return Err(AppError::conflict(
+            "Offers name this location; remove it from them first.",
+        ));
+    }
     let result = location::Entity::delete_by_id(id).exec(&state.db).await?;
     if result.rows_affected == 0 {
         return Err(AppError::not_found("Service location"));
@@ -162,6 +167,24 @@ pub struct HoursInput {
     pub closes_at: String,
 }
 
+/// A week's opening hours as the input list `list` gives them (a location's, the shop's): at
+/// most four intervals a weekday, each valid, none overlapping another of its weekday.
+pub fn parse_hours(list: &str, hours: &[HoursInput]) -> AppResult<Vec<Hours>> {
+    if hours.len() as u64 > MAX_HOURS {
+        return Err(AppError::bad_input(
+            list,
+            "At most four intervals per weekday.",
+        ));
+    }
+    let parsed = hours
+        .iter()
+        .enumerate()
+        .map(|(i, h)| Hours::parse(list, i, h.weekday, &h.opens_at, &h.closes_at))
+        .collect::<AppResult<Vec<Hours>>>()?;
+    Hours::check_disjoint(list, &parsed)?;
+    Ok(parsed)
+}
+
 /// Replaces a location's opening hours whole.
 #[tracing::instrument(skip_all, fields(viewer = %viewer, location_id = %location_id))]
 pub async fn set_opening_hours(
@@ -171,18 +194,7 @@ pub async fn set_opening_hours(
     hours: Vec<HoursInput>,
 ) -> AppResult<location::Model> {
     viewer.staff()?;
-    if hours.len() as u64 > MAX_HOURS {
-        return Err(AppError::bad_input(
-            "hours",
-            "At most four intervals per weekday.",
-        ));
-    }
-    let parsed = hours
-        .iter()
-        .enumerate()
-        .map(|(i, h)| Hours::parse(i, h.weekday, &h.opens_at, &h.closes_at))
-        .collect::<AppResult<Vec<Hours>>>()?;
-    Hours::check_disjoint(&parsed)?;
+    let parsed = parse_hours("hours", &hours)?;
     let txn = state.db.begin().await?;
     // First statement a write: SQLite never has to upgrade a read lock mid-transaction.
     opening_hours::Entity::delete_many()

@@ -52,6 +52,29 @@ const LIST_BOUNDS: &[(&str, &str, u64)] = &[
         "modelPrices",
         crate::bookings::service::MAX_MODEL_PRICES,
     ),
+    ("Offer", "eligibleTiers", 4),
+    ("Offer", "makes", crate::offers::service::MAX_MAKES as u64),
+    (
+        "Offer",
+        "locations",
+        crate::offers::service::MAX_LOCATIONS as u64,
+    ),
+    ("Query", "membershipPlans", 4),
+    (
+        "MembershipPlan",
+        "benefits",
+        crate::offers::service::MAX_BENEFITS as u64,
+    ),
+    (
+        "ShopInfo",
+        "openingHours",
+        crate::bookings::service::MAX_HOURS,
+    ),
+    (
+        "ShopInfo",
+        "socialLinks",
+        crate::content::service::MAX_LINKS as u64,
+    ),
     // A day has at most 25 hours: 25 hourly test drives, 50 half-hour appointments.
     ("Query", "availableTestDriveSlots", 25),
     ("Query", "appointmentAvailability", 50),
