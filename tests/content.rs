@@ -1,6 +1,7 @@
 //! Content: policy documents in versions with effective dates, their Markdown rendered safely,
 //! terms acceptance, and the shop's information.
 
+use autohub::content::entity::DocumentKind;
 use serde_json::{json, Value};
 
 use crate::bookings::{id_of, local_day};
@@ -259,6 +260,13 @@ async fn sign_up_records_the_terms_and_a_newer_version_must_be_accepted() {
         )
         .await;
     assert_eq!((code(&r), field(&r)), ("BAD_USER_INPUT", "version"), "{r}");
+    // The version in effect on a day comes from the dates alone: version 2 on its day.
+    let on = |days: i64| {
+        autohub::content::service::in_effect(&app.state.db, DocumentKind::Terms, local_day(days))
+    };
+    assert_eq!(on(1).await.unwrap().map(|d| d.version), Some(1));
+    assert_eq!(on(2).await.unwrap().map(|d| d.version), Some(2));
+    // Moved to today, it is in effect now.
     let r = app
         .gql_as(
             &admin.access,

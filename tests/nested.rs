@@ -243,3 +243,57 @@ async fn rooms_with_subjects_and_presence_cost_the_same_for_5_and_50_rooms() {
         assert_eq!(counts[0].1, 1, "one Redis command for presence: {counts:?}");
     }
 }
+
+/// Offers with their tiers, makes and locations (with hours), and users with their terms flag:
+/// the same statements for a page of 5 and of 20.
+#[tokio::test]
+async fn offers_with_their_scope_and_users_with_their_terms_cost_the_same_for_5_and_20() {
+    let app =
+        TestApp::spawn_with(&[("DATALOADER_DELAY_MS", "25"), ("SESSION_CACHE_MS", "0")]).await;
+    let admin = app.admin().await;
+    let r = app
+        .gql_as(&admin.access, "mutation { createServiceLocation(input: { name: \"N\", address: \"A\", latitude: 52.5, longitude: 13.4, timezone: \"Europe/Berlin\", bays: 1 }) { id } }", json!({}))
+        .await;
+    let location = r["data"]["createServiceLocation"]["id"].clone();
+    let r = app
+        .gql_as(&admin.access, "mutation { publishDocument(kind: TERMS, content: \"T\", effectiveDate: \"2020-01-01\") { id } }", json!({}))
+        .await;
+    assert!(r["errors"].is_null(), "{r}");
+    for i in 0..20 {
+        let r = app
+            .gql_as(&admin.access, "mutation($i: OfferInput!) { createOffer(input: $i) { id } }", json!({ "i": {
+                "title": format!("Offer {i}"), "description": "D", "discountKind": "PERCENT", "discountValue": "5",
+                "startsAt": "2020-01-01T00:00:00Z", "expiresAt": "2099-01-01T00:00:00Z",
+                "eligibleTiers": ["PLUS"], "makes": ["BMW", "Audi"], "locationIds": [location] } }))
+            .await;
+        assert!(r["errors"].is_null(), "{r}");
+        app.register(&format!("terms-{i}@example.com")).await;
+    }
+    app.gql_as(&admin.access, "{ me { id } }", json!({})).await;
+    let query = "query($n: Int!) { allOffers(first: $n) { edges { node { eligibleTiers makes locations { name openingHours { weekday } } } } }
+      users(first: $n) { edges { node { acceptedTermsVersion mustAcceptTerms } } } }";
+    let mut counts = Vec::new();
+    for n in [5, 20] {
+        let mut fewest = u64::MAX;
+        for _ in 0..3 {
+            let before = app.state.metrics.statements();
+            let r = app.gql_as(&admin.access, query, json!({ "n": n })).await;
+            let after = app.state.metrics.statements();
+            let offers = r["data"]["allOffers"]["edges"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{r}"));
+            assert_eq!(offers.len(), n);
+            assert!(offers
+                .iter()
+                .all(|e| e["node"]["makes"] == json!(["Audi", "BMW"])
+                    && e["node"]["locations"][0]["name"] == "N"));
+            let users = r["data"]["users"]["edges"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{r}"));
+            assert!(users.iter().any(|e| e["node"]["acceptedTermsVersion"] == 1));
+            fewest = fewest.min(after - before);
+        }
+        counts.push(fewest);
+    }
+    assert_eq!(counts[0], counts[1], "statements for 5 and 20: {counts:?}");
+}

@@ -137,7 +137,7 @@ pub struct OfferInput {
     eligible_tiers: Option<Vec<MembershipTier>>,
     /// The makes it is for (any case, at most 50); empty means every make.
     makes: Option<Vec<String>>,
-    /// The service locations it is valid at (at most 50); empty means everywhere.
+    /// The service locations it is valid at (at most 20); empty means everywhere.
     location_ids: Option<Vec<ID>>,
     /// False withdraws it (true when absent on creation).
     is_active: Option<bool>,

@@ -10,7 +10,7 @@ use crate::offers::entity::DiscountKind;
 
 /// At most this many makes, and locations, per offer.
 pub const MAX_MAKES: usize = 50;
-pub const MAX_LOCATIONS: usize = 50;
+pub const MAX_LOCATIONS: usize = 20;
 
 /// An offer as staff write it. On update, lists and `is_active` left out keep their values.
 pub struct OfferInput {
