@@ -52,8 +52,9 @@ pub fn clock_text(minutes: i32) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
-/// One opening interval of a weekday (1 = Monday … 7 = Sunday), in local minutes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One opening interval of a weekday (1 = Monday … 7 = Sunday), in local minutes. The shop's
+/// hours are kept as JSON of these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Hours {
     pub weekday: i32,
     pub opens: i32,

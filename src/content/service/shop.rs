@@ -1,7 +1,5 @@
 //! The shop's information: public, one row from the first start, changed by admins.
 
-use serde::{Deserialize, Serialize};
-
 use super::*;
 use crate::accounts::types::{Email, Phone};
 use crate::bookings::service::{parse_hours, HoursInput};
@@ -11,14 +9,6 @@ use crate::input;
 
 /// At most this many social links.
 pub const MAX_LINKS: usize = 10;
-
-/// One opening interval as stored (local minutes).
-#[derive(Serialize, Deserialize)]
-struct Stored {
-    weekday: i32,
-    opens: i32,
-    closes: i32,
-}
 
 /// The shop's information (the migration made the row).
 #[tracing::instrument(skip_all)]
@@ -36,15 +26,7 @@ pub fn social_links(info: &shop::Model) -> Vec<String> {
 
 /// The shop's opening hours, by weekday and time.
 pub fn opening_hours(info: &shop::Model) -> Vec<Hours> {
-    let stored: Vec<Stored> = serde_json::from_str(&info.opening_hours).unwrap_or_default();
-    let mut hours: Vec<Hours> = stored
-        .into_iter()
-        .map(|s| Hours {
-            weekday: s.weekday,
-            opens: s.opens,
-            closes: s.closes,
-        })
-        .collect();
+    let mut hours: Vec<Hours> = serde_json::from_str(&info.opening_hours).unwrap_or_default();
     hours.sort_by_key(|h| (h.weekday, h.opens));
     hours
 }
@@ -103,15 +85,8 @@ pub async fn update_shop_info(
         row.social_links = serde_json::to_string(&links).map_err(AppError::internal)?;
     }
     if let Some(hours) = &input.opening_hours {
-        let stored: Vec<Stored> = parse_hours("openingHours", hours)?
-            .into_iter()
-            .map(|h| Stored {
-                weekday: h.weekday,
-                opens: h.opens,
-                closes: h.closes,
-            })
-            .collect();
-        row.opening_hours = serde_json::to_string(&stored).map_err(AppError::internal)?;
+        let hours = parse_hours("openingHours", hours)?;
+        row.opening_hours = serde_json::to_string(&hours).map_err(AppError::internal)?;
     }
     row.updated_at = clock::now();
     Ok(row
