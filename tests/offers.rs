@@ -465,4 +465,17 @@ async fn an_appointment_takes_the_best_offer_then_the_plan_discount_and_keeps_it
         .gql_as(&alice.access, PRICE, json!({ "id": booking }))
         .await;
     assert_eq!(r["data"]["booking"]["estimatedPrice"], "171.00", "{r}");
+    // Rescheduling prices again: the second booking now takes the 500.00 offer.
+    let r = app
+        .gql_as(
+            &alice.access,
+            "mutation($id: ID!, $s: DateTime!) { rescheduleBooking(id: $id, startsAt: $s) { estimatedPrice offerTitle offerDiscount planDiscount } }",
+            json!({ "id": second, "s": at(local_day(4), 9, 0) }),
+        )
+        .await;
+    assert_eq!(
+        r["data"]["rescheduleBooking"],
+        json!({ "estimatedPrice": "0.00", "offerTitle": "huge", "offerDiscount": "220.00", "planDiscount": "0.00" }),
+        "{r}"
+    );
 }

@@ -332,13 +332,37 @@ impl Quote {
         self.offer.as_ref().map_or(0, |o| o.discount_cents)
     }
 
-    /// Keeps the price and what made it on a booking.
+    /// Keeps the price and what made it on a new booking.
     pub(super) fn write_into(&self, row: &mut booking::Model) {
         row.estimated_price_cents = Some(self.total_cents);
         row.offer_id = self.offer.as_ref().map(|o| o.id);
         row.offer_title = self.offer.as_ref().map(|o| o.title.clone());
         row.offer_discount_cents = Some(self.offer_discount_cents());
         row.plan_discount_cents = Some(self.plan_discount_cents);
+    }
+
+    /// The same columns for an UPDATE of a booking (all null without a quote: a test drive).
+    pub(super) fn columns(quote: Option<&Quote>) -> [(booking::Column, Expr); 5] {
+        let offer = quote.and_then(|q| q.offer.as_ref());
+        [
+            (
+                booking::Column::EstimatedPriceCents,
+                Expr::val(quote.map(|q| q.total_cents)),
+            ),
+            (booking::Column::OfferId, Expr::val(offer.map(|o| o.id))),
+            (
+                booking::Column::OfferTitle,
+                Expr::val(offer.map(|o| o.title.clone())),
+            ),
+            (
+                booking::Column::OfferDiscountCents,
+                Expr::val(quote.map(Quote::offer_discount_cents)),
+            ),
+            (
+                booking::Column::PlanDiscountCents,
+                Expr::val(quote.map(|q| q.plan_discount_cents)),
+            ),
+        ]
     }
 }
 

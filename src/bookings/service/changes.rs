@@ -425,34 +425,15 @@ pub async fn reschedule(
     let zone = zone_of(state, location.as_ref());
     let txn = state.db.begin().await?;
     // First statement a write: of two moves at the same instant, one finds it changed.
-    let moved = booking::Entity::update_many()
+    let mut moving = booking::Entity::update_many();
+    // Priced again: the offers and the plan of this start.
+    for (column, value) in Quote::columns(quote.as_ref()) {
+        moving = moving.col_expr(column, value);
+    }
+    let moved = moving
         .col_expr(booking::Column::Status, Expr::val(BookingStatus::Pending))
         .col_expr(booking::Column::StartsAt, Expr::val(starts_at))
         .col_expr(booking::Column::EndsAt, Expr::val(ends_at))
-        .col_expr(
-            booking::Column::EstimatedPriceCents,
-            Expr::val(quote.as_ref().map(|q| q.total_cents)),
-        )
-        .col_expr(
-            booking::Column::OfferId,
-            Expr::val(quote.as_ref().and_then(|q| q.offer.as_ref().map(|o| o.id))),
-        )
-        .col_expr(
-            booking::Column::OfferTitle,
-            Expr::val(
-                quote
-                    .as_ref()
-                    .and_then(|q| q.offer.as_ref().map(|o| o.title.clone())),
-            ),
-        )
-        .col_expr(
-            booking::Column::OfferDiscountCents,
-            Expr::val(quote.as_ref().map(Quote::offer_discount_cents)),
-        )
-        .col_expr(
-            booking::Column::PlanDiscountCents,
-            Expr::val(quote.as_ref().map(|q| q.plan_discount_cents)),
-        )
         .col_expr(
             booking::Column::RemindAt,
             Expr::val(Option::<DateTime<Utc>>::None),

@@ -78,15 +78,24 @@ fn every_query_of_the_api_guide_passes_the_default_limits() {
         .filter_map(|rest| rest.split("```").next())
         .collect();
     assert!(blocks.len() >= 5, "guide blocks found: {}", blocks.len());
-    // A block may hold several operations, each starting at the block's indentation.
+    // A block starts an operation; it may hold several, each starting at the block's
+    // indentation (three spaces inside a numbered list).
     let mut operations: Vec<String> = Vec::new();
     for block in blocks {
+        let mut first = true;
         for line in block.lines() {
-            let starts = line.strip_prefix("   ").is_some_and(|rest| {
+            let opens = |rest: &str| {
                 ["{", "mutation", "query", "subscription"]
                     .iter()
-                    .any(|k| rest.starts_with(k))
-            });
+                    .any(|k| rest.trim_start().starts_with(k))
+            };
+            let starts = (first && opens(line))
+                || line
+                    .strip_prefix("   ")
+                    .is_some_and(|rest| opens(rest) && !rest.starts_with(' '));
+            if !line.trim().is_empty() {
+                first = false;
+            }
             match operations.last_mut() {
                 Some(current) if !starts => current.push_str(line),
                 _ if line.trim().is_empty() => {}
