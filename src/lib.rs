@@ -56,6 +56,8 @@ pub mod sales;
 pub mod search;
 /// Outgoing SMS: a log sender or an HTTP gateway.
 pub mod sms;
+/// Telemetry: dongles, samples, summaries.
+pub mod telemetry;
 /// Vehicles and inventory: units and their photos.
 pub mod units;
 /// The workshop: service records and their transitions.

@@ -28,6 +28,7 @@ mod scale_out;
 mod schema;
 mod search;
 mod server;
+mod telemetry;
 mod units;
 mod visibility;
 mod workshop;

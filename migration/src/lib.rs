@@ -12,6 +12,7 @@ mod m20261123_000004_chat;
 mod m20261201_000005_search_text;
 mod m20261202_000006_bookings;
 mod m20261202_000007_offers_and_content;
+mod m20261202_000008_telemetry;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_search_text::Migration),
             Box::new(m20261202_000006_bookings::Migration),
             Box::new(m20261202_000007_offers_and_content::Migration),
+            Box::new(m20261202_000008_telemetry::Migration),
         ]
     }
 }

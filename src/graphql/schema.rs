@@ -15,6 +15,7 @@ use crate::notifications::graphql::{
 use crate::offers::graphql::{OffersMutation, OffersQuery};
 use crate::referrals::graphql::ReferralsQuery;
 use crate::sales::graphql::{SalesMutation, SalesQuery};
+use crate::telemetry::graphql::TelemetryMutation;
 use crate::units::graphql::{UnitsMutation, UnitsQuery};
 use crate::workshop::graphql::{WorkshopMutation, WorkshopQuery};
 
@@ -43,6 +44,7 @@ pub struct Mutation(
     BookingsMutation,
     OffersMutation,
     ContentMutation,
+    TelemetryMutation,
     NotificationsMutation,
     ChatMutation,
 );

@@ -185,6 +185,56 @@ impl Unit {
             .await?;
         Ok(sale.map(Sale))
     }
+    /// Its OBD dongle; null when none is linked, or unless the viewer owns it or is staff.
+    async fn dongle(&self, ctx: &Context<'_>) -> Result<Option<Dongle>> {
+        let key = DongleOf {
+            unit: self.card.id,
+            owner: self.card.owner_id,
+        };
+        Ok(loader::<Dongles>(ctx)?.load_one(key).await?.map(Dongle))
+    }
+    /// Its dongle's samples recorded in `[from, to)`, oldest first (its owner or staff).
+    async fn telemetry(
+        &self,
+        ctx: &Context<'_>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Page<TelemetrySample>> {
+        let range = telemetry::range(from, to)?;
+        let (slice, total) = telemetry::samples(
+            state(ctx)?,
+            viewer(ctx)?,
+            (self.card.id, self.card.owner_id),
+            range,
+            &PageArgs::forward(first, after),
+            pagination::wants_total(ctx),
+        )
+        .await?;
+        Ok(pagination::connection(slice, total, TelemetrySample))
+    }
+    /// The figures of its samples recorded in `[from, to)`, computed by the database (its owner
+    /// or staff).
+    async fn telemetry_summary(
+        &self,
+        ctx: &Context<'_>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<TelemetrySummary> {
+        let key = SummaryOf {
+            unit: self.card.id,
+            owner: self.card.owner_id,
+            range: telemetry::range(from, to)?,
+        };
+        if !telemetry::may_read(viewer(ctx)?, key.owner) {
+            return Err(
+                AppError::forbidden("Only the unit's owner and staff read its telemetry.").into(),
+            );
+        }
+        let summary = loader::<Summaries>(ctx)?.load_one(key).await?;
+        Ok(TelemetrySummary::from(summary.unwrap_or_default()))
+    }
     /// When it was added.
     async fn created_at(&self) -> DateTime<Utc> {
         self.card.created_at

@@ -121,3 +121,21 @@ pub fn ids_matching(text: &str) -> sea_orm::sea_query::SelectStatement {
         .filter(crate::search::contains(unit::Column::SearchText, text))
         .into_query()
 }
+
+/// Raises the unit's mileage to `km` when that is higher (telemetry; mileage never goes down
+/// this way), in the caller's transaction; the mileage after.
+#[tracing::instrument(skip_all, fields(id = %id, km))]
+pub async fn raise_mileage(txn: &impl ConnectionTrait, id: Uuid, km: i32) -> AppResult<i32> {
+    unit::Entity::update_many()
+        .col_expr(unit::Column::Mileage, Expr::val(km))
+        .col_expr(unit::Column::UpdatedAt, Expr::val(crate::clock::now()))
+        .filter(unit::Column::Id.eq(id))
+        .filter(unit::Column::Mileage.lt(km))
+        .exec(txn)
+        .await?;
+    unit::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .map(|u| u.mileage)
+        .ok_or_else(|| AppError::not_found("Unit"))
+}
