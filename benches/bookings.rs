@@ -21,103 +21,31 @@ use serde_json::{json, Value};
 #[path = "support/figures.rs"]
 mod figures;
 use figures::Figures;
+#[path = "support/server.rs"]
+mod server;
+use server::{arg, Server, ADMIN_EMAIL, PASSWORD};
 
-const PASSWORD: &str = "Blue-Tractor-42";
 const ZONE: chrono_tz::Tz = chrono_tz::Europe::Berlin;
-
-fn arg(name: &str) -> Option<String> {
-    std::env::args().skip_while(|a| a != name).nth(1)
-}
 
 #[tokio::main]
 async fn main() {
     let conns: usize = arg("--conns").and_then(|n| n.parse().ok()).unwrap_or(16);
     let seconds: u64 = arg("--seconds").and_then(|n| n.parse().ok()).unwrap_or(10);
-    let dir = std::env::temp_dir().join(format!("autohub-bench-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let database_url = match arg("--pg") {
-        Some(admin) => fresh_pg(&admin).await,
-        None => format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()),
-    };
-    let binary = env!("CARGO_BIN_EXE_autohub");
-    let admin_email = "bench.admin@example.com";
-    let made = std::process::Command::new(binary)
-        .args([
-            "create-admin",
-            "--email",
-            admin_email,
-            "--first-name",
-            "B",
-            "--last-name",
-            "A",
-        ])
-        .env("DATABASE_URL", &database_url)
-        .env("AUTOHUB_ADMIN_PASSWORD", PASSWORD)
-        .env("RUST_LOG", "error")
-        .current_dir(&dir)
-        .status()
-        .expect("create-admin runs");
-    assert!(made.success(), "create-admin failed");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port");
-    let _server = tokio::process::Command::new(binary)
-        .env("DATABASE_URL", &database_url)
-        .env("PORT", port.to_string())
-        .env("RUST_LOG", "error")
-        .env("SHOWROOM_TIMEZONE", ZONE.name())
-        .env("LOGIN_MAX_FAILURES", "100000")
-        .current_dir(&dir)
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the release binary starts");
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
-        .build()
-        .expect("client");
-    let started = Instant::now();
-    while client.get(format!("{base}/health")).send().await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let server = Server::start(
+        env!("CARGO_BIN_EXE_autohub"),
+        &[("SHOWROOM_TIMEZONE", ZONE.name())],
+    )
+    .await;
+    let (client, base) = (server.client.clone(), server.base.clone());
     let gql = |token: String, query: &'static str, variables: Value| {
-        let client = client.clone();
-        let url = format!("{base}/graphql");
-        async move {
-            let r: Value = client
-                .post(url)
-                .bearer_auth(token)
-                .json(&json!({ "query": query, "variables": variables }))
-                .send()
-                .await
-                .expect("request")
-                .json()
-                .await
-                .expect("json");
-            r
-        }
+        let server = &server;
+        async move { server.gql(&token, query, variables).await }
     };
     let login = |email: String| {
-        let gql = &gql;
-        async move {
-            let r = gql(
-                String::new(),
-                "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }",
-                json!({ "e": email, "p": PASSWORD }),
-            )
-            .await;
-            r["data"]["login"]["accessToken"]
-                .as_str()
-                .unwrap_or_else(|| panic!("login: {r}"))
-                .to_string()
-        }
+        let server = &server;
+        async move { server.login(&email).await }
     };
-    let admin = login(admin_email.to_string()).await;
+    let admin = login(ADMIN_EMAIL.to_string()).await;
 
     println!("seeding: 40 staff, 120 listed units, a location with 500 appointments in one day");
     let mut staff = Vec::new();
@@ -329,19 +257,4 @@ async fn load(
         })
     });
     figures::gather(tasks, measured).await
-}
-
-async fn fresh_pg(admin_url: &str) -> String {
-    use sea_orm::ConnectionTrait;
-    let name = format!("autohub_bench_{}", uuid::Uuid::now_v7().simple());
-    let admin = sea_orm::Database::connect(admin_url)
-        .await
-        .expect("connect to --pg");
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create the bench database");
-    let mut url = url::Url::parse(admin_url).expect("--pg is a URL");
-    url.set_path(&format!("/{name}"));
-    url.to_string()
 }

@@ -297,3 +297,48 @@ async fn offers_with_their_scope_and_users_with_their_terms_cost_the_same_for_5_
     }
     assert_eq!(counts[0], counts[1], "statements for 5 and 20: {counts:?}");
 }
+
+/// Units with their dongle and a telemetry summary: the same statements for 5 and 20 units.
+#[tokio::test]
+async fn units_with_their_dongle_and_telemetry_summary_cost_the_same_for_5_and_20() {
+    let app =
+        TestApp::spawn_with(&[("DATALOADER_DELAY_MS", "25"), ("SESSION_CACHE_MS", "0")]).await;
+    let admin = app.admin().await;
+    for i in 0..20 {
+        let unit = app.create_unit(&admin.access, json!({})).await;
+        let r = app
+            .gql_as(&admin.access, "mutation($u: ID!, $d: String!) { linkDongle(unitId: $u, dongleId: $d, connectionType: BLE) { id } }", json!({ "u": unit, "d": format!("OBD-{i}") }))
+            .await;
+        assert!(r["errors"].is_null(), "{r}");
+        let r = app
+            .gql_as(&admin.access, "mutation($d: String!) { ingestTelemetry(dongleId: $d, samples: [{ recordedAt: \"2026-01-01T10:00:00Z\", speedKph: 50, odometerKm: 20000 }, { recordedAt: \"2026-01-01T10:00:10Z\", speedKph: 70, fuelRateLph: 6, odometerKm: 20000.2 }]) { accepted } }", json!({ "d": format!("OBD-{i}") }))
+            .await;
+        assert_eq!(r["data"]["ingestTelemetry"]["accepted"], 2, "{r}");
+    }
+    app.gql_as(&admin.access, "{ me { id } }", json!({})).await;
+    let query = "query($n: Int!) { units(first: $n) { edges { node { dongle { dongleId lastSampleAt } telemetrySummary(from: \"2026-01-01T00:00:00Z\", to: \"2026-01-02T00:00:00Z\") { samples maxSpeedKph } } } } }";
+    let mut counts = Vec::new();
+    for n in [5, 20] {
+        let mut fewest = u64::MAX;
+        for _ in 0..3 {
+            let before = app.state.metrics.statements();
+            let r = app.gql_as(&admin.access, query, json!({ "n": n })).await;
+            let after = app.state.metrics.statements();
+            let edges = r["data"]["units"]["edges"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{r}"));
+            assert_eq!(edges.len(), n);
+            assert!(
+                edges
+                    .iter()
+                    .all(|e| e["node"]["telemetrySummary"]["samples"] == 2
+                        && e["node"]["telemetrySummary"]["maxSpeedKph"] == 70.0
+                        && e["node"]["dongle"]["dongleId"].is_string()),
+                "{r}"
+            );
+            fewest = fewest.min(after - before);
+        }
+        counts.push(fewest);
+    }
+    assert_eq!(counts[0], counts[1], "statements for 5 and 20: {counts:?}");
+}
