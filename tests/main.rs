@@ -28,6 +28,7 @@ mod scale_out;
 mod schema;
 mod search;
 mod server;
+mod social;
 mod telemetry;
 mod units;
 mod visibility;

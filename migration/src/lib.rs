@@ -13,6 +13,7 @@ mod m20261201_000005_search_text;
 mod m20261202_000006_bookings;
 mod m20261202_000007_offers_and_content;
 mod m20261202_000008_telemetry;
+mod m20261202_000009_identities;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000006_bookings::Migration),
             Box::new(m20261202_000007_offers_and_content::Migration),
             Box::new(m20261202_000008_telemetry::Migration),
+            Box::new(m20261202_000009_identities::Migration),
         ]
     }
 }

@@ -189,3 +189,34 @@ pub mod one_time_code {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// Where a person can also sign in from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum Provider {
+    #[sea_orm(string_value = "GOOGLE")]
+    Google,
+    #[sea_orm(string_value = "FACEBOOK")]
+    Facebook,
+}
+
+/// A sign-in identity at a provider: one per (provider, subject).
+pub mod identity {
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "user_identities")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub user_id: Uuid,
+        pub provider: Provider,
+        pub subject: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

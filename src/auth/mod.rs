@@ -5,6 +5,7 @@ pub mod jwt;
 pub mod limiter;
 pub mod otp;
 pub mod password;
+pub mod providers;
 pub mod sessions;
 pub mod viewer;
 

@@ -125,6 +125,42 @@ impl AccountsMutation {
         Ok(AuthPayload(signed_in))
     }
 
+    /// Signs in with a Google ID token (RS256, for this server's `GOOGLE_CLIENT_ID`, with a
+    /// verified email). The first sign-in links the account of that email, or makes a customer.
+    async fn login_with_google(
+        &self,
+        ctx: &Context<'_>,
+        id_token: String,
+        device_name: Option<String>,
+    ) -> Result<AuthPayload> {
+        let signed_in = service::login_with_google(
+            state(ctx)?,
+            &id_token,
+            device_name.as_deref(),
+            client(ctx)?,
+        )
+        .await?;
+        Ok(AuthPayload(signed_in))
+    }
+
+    /// Signs in with a Facebook user access token of this server's app. The first sign-in
+    /// links the account of that email, or makes a customer.
+    async fn login_with_facebook(
+        &self,
+        ctx: &Context<'_>,
+        access_token: String,
+        device_name: Option<String>,
+    ) -> Result<AuthPayload> {
+        let signed_in = service::login_with_facebook(
+            state(ctx)?,
+            &access_token,
+            device_name.as_deref(),
+            client(ctx)?,
+        )
+        .await?;
+        Ok(AuthPayload(signed_in))
+    }
+
     /// Texts a sign-in code. Answers true whether or not the number has an account.
     async fn request_phone_login_code(&self, ctx: &Context<'_>, phone: String) -> Result<bool> {
         Ok(service::request_phone_login_code(state(ctx)?, &phone).await?)

@@ -35,6 +35,7 @@ mod profile;
 mod sessions;
 mod sign_in;
 mod sign_up;
+mod social;
 
 pub use admin::*;
 use codes::*;
@@ -44,3 +45,4 @@ pub use profile::*;
 pub use sessions::*;
 pub use sign_in::*;
 pub use sign_up::*;
+pub use social::*;
