@@ -243,6 +243,7 @@ impl App {
         let address = SocketAddr::new(config.host, config.port);
         let state = AppState::new(config).await?;
         crate::bookings::service::send_reminders_due_at_start(&state).await;
+        crate::uploads::service::sweep_at_start(&state).await;
         let listener = TcpListener::bind(address)
             .await
             .map_err(|e| format!("PORT: cannot listen on {address}: {e}"))?;
@@ -266,6 +267,8 @@ impl App {
         let router = crate::http::router(self.state.clone());
         // Reminders of confirmed bookings, while this instance serves.
         let reminders = crate::bookings::service::spawn_reminder_sweeps(self.state.clone());
+        // Uploads nobody attached (swept once in `build`, before serving).
+        let uploads = crate::uploads::service::spawn_sweeps(self.state.clone());
         // Small writes (a GraphQL response, a subscription event) go out at once instead of
         // waiting for the peer's delayed acknowledgement (Nagle's algorithm).
         let listener = self.listener.tap_io(|stream| {
@@ -280,6 +283,7 @@ impl App {
         .with_graceful_shutdown(shutdown)
         .await?;
         reminders.abort();
+        uploads.abort();
         self.state.db.clone().close().await.ok();
         Ok(())
     }

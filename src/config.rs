@@ -81,6 +81,12 @@ pub struct UploadLimits {
     pub max_body_bytes: usize,
     /// How long a signed media URL stays valid.
     pub signed_url_ttl: Duration,
+    /// How long a presigned upload URL works.
+    pub ticket_ttl: Duration,
+    /// How long an uploaded file waits to be attached before the sweep removes it.
+    pub retention: Duration,
+    /// How often the sweep of unattached uploads runs.
+    pub sweep_every: Duration,
 }
 
 /// When test drives and service appointments may be booked, and when reminders go out.
@@ -417,6 +423,9 @@ impl Config {
                 max_files: vars.positive("UPLOAD_MAX_FILES", 10)?,
                 max_body_bytes: vars.positive("UPLOAD_MAX_BODY_BYTES", 50 * 1024 * 1024)?,
                 signed_url_ttl: vars.seconds("MEDIA_URL_TTL_SECONDS", 3600)?,
+                ticket_ttl: Duration::from_secs(vars.positive("UPLOAD_URL_TTL_SECONDS", 900)?),
+                retention: Duration::from_secs(vars.positive("UPLOAD_RETENTION_SECONDS", 86_400)?),
+                sweep_every: Duration::from_millis(vars.positive("UPLOAD_SWEEP_MS", 600_000)?),
             },
             commission_rate_bp: commission_rate(vars.raw("COMMISSION_RATE").as_deref())?,
             bookings: booking_settings(&vars)?,

@@ -60,6 +60,8 @@ pub mod sms;
 pub mod telemetry;
 /// Vehicles and inventory: units and their photos.
 pub mod units;
+/// Presigned uploads: tickets, PUTs, attaching by `uploadId`, the sweep.
+pub mod uploads;
 /// The workshop: service records and their transitions.
 pub mod workshop;
 /// `/graphql/ws`: subscriptions over WebSocket, authenticated at `connection_init`.

@@ -10,6 +10,18 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
 
+/// Where an operation's file comes from: sent with the request, or uploaded before to a
+/// presigned URL (`uploadId`).
+pub enum FileSource {
+    Sent(Incoming),
+    Uploaded(uuid::Uuid),
+}
+
+/// Is this the refusal of a file over its size limit?
+pub fn is_too_large(err: &AppError) -> bool {
+    matches!(err, AppError::BadInput { message, .. } if message.starts_with("A file may be at most"))
+}
+
 /// An uploaded file as the GraphQL layer hands it to a service.
 pub struct Incoming {
     pub file_name: String,
@@ -90,6 +102,26 @@ pub struct MediaStore {
 
 type HmacSha256 = Hmac<Sha256>;
 
+fn too_large(field: &str, limit: usize) -> AppError {
+    let limit = if limit >= 1024 * 1024 {
+        format!("{} MiB", limit / (1024 * 1024))
+    } else {
+        format!("{limit} bytes")
+    };
+    AppError::bad_input(field, format!("A file may be at most {limit}."))
+}
+
+fn not_accepted(field: &str, documents: bool) -> AppError {
+    AppError::bad_input(
+        field,
+        if documents {
+            "Only JPEG, PNG and WebP images and PDF documents are accepted."
+        } else {
+            "Only JPEG, PNG and WebP images are accepted."
+        },
+    )
+}
+
 impl MediaStore {
     /// `secret` keys the URL signatures (derived, so the raw secret is used for nothing else).
     pub fn new(
@@ -139,42 +171,86 @@ impl MediaStore {
         file: &Incoming,
         documents: bool,
     ) -> AppResult<Stored> {
-        let limit = if documents {
+        let limit = self.limit(documents);
+        self.receive(field, folder, &mut &file.bytes[..], limit, documents)
+            .await
+    }
+
+    /// The size limit of images, or of documents.
+    pub fn limit(&self, documents: bool) -> usize {
+        if documents {
             self.max_file_bytes
         } else {
             self.max_image_bytes
-        };
-        if file.bytes.len() > limit {
-            return Err(AppError::bad_input(
-                field,
-                format!("A file may be at most {} MiB.", limit / (1024 * 1024)),
-            ));
         }
-        let kind = FileKind::sniff(&file.bytes)
-            .filter(|kind| documents || *kind != FileKind::Pdf)
-            .ok_or_else(|| {
-                AppError::bad_input(
-                    field,
-                    if documents {
-                        "Only JPEG, PNG and WebP images and PDF documents are accepted."
-                    } else {
-                        "Only JPEG, PNG and WebP images are accepted."
-                    },
-                )
-            })?;
-        let name = format!("{}.{}", uuid::Uuid::new_v4().simple(), kind.extension());
-        let path = format!("{folder}/{name}");
+    }
+
+    /// The one way a file is stored, whether it came in a GraphQL multipart request or in a PUT
+    /// to a presigned URL: streamed to a temporary file under `folder`, refused (`BAD_USER_INPUT`
+    /// on `field`, and nothing kept) when it passes `limit` bytes or its first bytes are not an
+    /// accepted type (images; PDF too when `documents`), then renamed to a random name.
+    pub async fn receive(
+        &self,
+        field: &str,
+        folder: &str,
+        body: &mut (impl tokio::io::AsyncRead + Unpin),
+        limit: usize,
+        documents: bool,
+    ) -> AppResult<Stored> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let full = self.dir.join(folder);
         tokio::fs::create_dir_all(&full)
             .await
             .map_err(AppError::internal)?;
-        tokio::fs::write(full.join(&name), &file.bytes)
+        let temporary = full.join(format!(".{}.part", uuid::Uuid::new_v4().simple()));
+        let outcome = async {
+            let mut out = tokio::fs::File::create(&temporary)
+                .await
+                .map_err(AppError::internal)?;
+            let mut head = Vec::with_capacity(16);
+            let mut size = 0usize;
+            let mut chunk = vec![0u8; 64 * 1024];
+            loop {
+                let n = body.read(&mut chunk).await.map_err(|_| {
+                    AppError::bad_input(field, "The file could not be read to its end.")
+                })?;
+                if n == 0 {
+                    break;
+                }
+                size += n;
+                if size > limit {
+                    return Err(too_large(field, limit));
+                }
+                if head.len() < 16 {
+                    let take = (16 - head.len()).min(n);
+                    head.extend_from_slice(&chunk[..take]);
+                }
+                out.write_all(&chunk[..n])
+                    .await
+                    .map_err(AppError::internal)?;
+            }
+            out.flush().await.map_err(AppError::internal)?;
+            let kind = FileKind::sniff(&head)
+                .filter(|kind| documents || *kind != FileKind::Pdf)
+                .ok_or_else(|| not_accepted(field, documents))?;
+            Ok((kind, size))
+        }
+        .await;
+        let (kind, size) = match outcome {
+            Ok(done) => done,
+            Err(err) => {
+                let _ = tokio::fs::remove_file(&temporary).await;
+                return Err(err);
+            }
+        };
+        let name = format!("{}.{}", uuid::Uuid::new_v4().simple(), kind.extension());
+        tokio::fs::rename(&temporary, full.join(&name))
             .await
             .map_err(AppError::internal)?;
         Ok(Stored {
-            path,
+            path: format!("{folder}/{name}"),
             content_type: kind.content_type(),
-            size: file.bytes.len() as i64,
+            size: size as i64,
         })
     }
 
@@ -204,6 +280,30 @@ impl MediaStore {
             self.public_url,
             self.signature(path, expires)
         )
+    }
+
+    /// An HMAC of `text` under the media key (presigned upload URLs).
+    pub fn sign_text(&self, text: &str) -> String {
+        let Ok(mut mac) = HmacSha256::new_from_slice(&self.key) else {
+            return String::new();
+        };
+        mac.update(text.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// Does `sig` sign `text`? Compared in constant time.
+    pub fn verify_text(&self, text: &str, sig: &str) -> bool {
+        let (Ok(given), Ok(mut mac)) = (hex::decode(sig), HmacSha256::new_from_slice(&self.key))
+        else {
+            return false;
+        };
+        mac.update(text.as_bytes());
+        mac.verify_slice(&given).is_ok()
+    }
+
+    /// The bytes of a stored file (any type); `None` when there is no such file.
+    pub async fn bytes(&self, path: &str) -> Option<Vec<u8>> {
+        tokio::fs::read(self.resolve(path)?).await.ok()
     }
 
     fn signature(&self, path: &str, expires: i64) -> String {

@@ -31,5 +31,6 @@ mod server;
 mod social;
 mod telemetry;
 mod units;
+mod uploads;
 mod visibility;
 mod workshop;

@@ -14,6 +14,7 @@ mod m20261202_000006_bookings;
 mod m20261202_000007_offers_and_content;
 mod m20261202_000008_telemetry;
 mod m20261202_000009_identities;
+mod m20261202_000010_uploads;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_offers_and_content::Migration),
             Box::new(m20261202_000008_telemetry::Migration),
             Box::new(m20261202_000009_identities::Migration),
+            Box::new(m20261202_000010_uploads::Migration),
         ]
     }
 }

@@ -70,6 +70,20 @@ pub async fn read_upload(
     Ok(crate::media::Incoming { file_name, bytes })
 }
 
+/// The file of an operation that takes `file: Upload` or `uploadId: ID`: exactly one of them.
+pub async fn read_file(
+    ctx: &Context<'_>,
+    file: Option<&async_graphql::Upload>,
+    upload_id: Option<&ID>,
+) -> async_graphql::Result<crate::media::FileSource> {
+    use crate::media::FileSource;
+    match (file, upload_id) {
+        (Some(file), None) => Ok(FileSource::Sent(read_upload(ctx, file).await?)),
+        (None, Some(id)) => Ok(FileSource::Uploaded(parse_id("uploadId", id)?)),
+        _ => Err(AppError::bad_input("file", "Send either file or uploadId, not both.").into()),
+    }
+}
+
 /// Every error carries `extensions.code` (docs/api.md lists them): errors from our resolvers have one
 /// already; what remains came from parsing or validating the query (no path), which is the
 /// client's input and so `BAD_USER_INPUT` on `query`, or is unexpected (logged, then hidden).

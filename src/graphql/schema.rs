@@ -17,6 +17,7 @@ use crate::referrals::graphql::ReferralsQuery;
 use crate::sales::graphql::{SalesMutation, SalesQuery};
 use crate::telemetry::graphql::TelemetryMutation;
 use crate::units::graphql::{UnitsMutation, UnitsQuery};
+use crate::uploads::graphql::UploadsMutation;
 use crate::workshop::graphql::{WorkshopMutation, WorkshopQuery};
 
 /// Every query of the API.
@@ -45,6 +46,7 @@ pub struct Mutation(
     OffersMutation,
     ContentMutation,
     TelemetryMutation,
+    UploadsMutation,
     NotificationsMutation,
     ChatMutation,
 );

@@ -90,6 +90,7 @@ pub fn router(app: AppState) -> Router {
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
         .route("/media/{*path}", get(media))
+        .route("/uploads/{id}", axum::routing::put(put_upload))
         .with_state(state)
         // Innermost, on its own: a ceiling for every body; the GraphQL handler applies the tighter
         // limit of its content type (JSON or multipart) while it streams the body in.
@@ -450,6 +451,52 @@ async fn subscriptions_handler(
 struct MediaQuery {
     expires: Option<i64>,
     sig: Option<String>,
+}
+
+/// Takes the body of a PUT to a presigned upload URL (see `uploads::service::receive`): 201 when
+/// kept; 403 for a bad signature or an expired URL, 404 for no such upload, 409 for a second
+/// PUT, 413 over the declared size, 415 when the bytes are not of the declared type.
+async fn put_upload(
+    State(state): State<HttpState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    axum::extract::Query(query): axum::extract::Query<MediaQuery>,
+    body: axum::body::Body,
+) -> Response {
+    use crate::uploads::service::{receive, Refused};
+    use futures_util::TryStreamExt;
+    let Ok(id) = uuid::Uuid::parse_str(&id) else {
+        return (StatusCode::NOT_FOUND, "No such upload.").into_response();
+    };
+    let (Some(expires), Some(sig)) = (query.expires, query.sig.as_deref()) else {
+        return (StatusCode::FORBIDDEN, "This upload URL is not signed.").into_response();
+    };
+    let stream = body.into_data_stream().map_err(std::io::Error::other);
+    let mut reader = tokio_util::io::StreamReader::new(stream);
+    let (status, message) = match receive(&state.app, id, expires, sig, &mut reader).await {
+        Ok(()) => (StatusCode::CREATED, "Stored."),
+        Err(Refused::Forbidden) => (
+            StatusCode::FORBIDDEN,
+            "This upload URL is altered or has expired.",
+        ),
+        Err(Refused::NotFound) => (StatusCode::NOT_FOUND, "No such upload."),
+        Err(Refused::AlreadySent) => (
+            StatusCode::CONFLICT,
+            "A file was already sent to this URL; ask for a new one.",
+        ),
+        Err(Refused::TooLarge) => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The file is larger than the size declared for this URL.",
+        ),
+        Err(Refused::WrongType) => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "The file is not of the type declared for this URL.",
+        ),
+        Err(Refused::Internal) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The file could not be stored.",
+        ),
+    };
+    (status, message).into_response()
 }
 
 /// Serves a stored file: avatars and photos of listed units to anyone, anything else only with a

@@ -16,7 +16,7 @@ use crate::content::loaders::{Terms, TermsInEffect};
 use crate::error::AppError;
 use crate::graphql::in_place::{value, PlainFields};
 use crate::graphql::pagination::{self, Page};
-use crate::graphql::{client, loader, parse_id, read_upload, state, to_id, viewer};
+use crate::graphql::{client, loader, parse_id, read_file, state, to_id, viewer};
 use crate::paging::PageArgs;
 use crate::referrals::service::referral_link;
 

@@ -264,12 +264,19 @@ impl AccountsMutation {
         ))
     }
 
-    /// Sets the viewer's picture: JPEG, PNG or WebP (checked by content), at most `UPLOAD_MAX_FILE_BYTES` (25 MiB by default).
-    async fn upload_avatar(&self, ctx: &Context<'_>, file: Upload) -> Result<User> {
-        let file = read_upload(ctx, &file).await?;
-        Ok(User::from(
-            service::upload_avatar(state(ctx)?, viewer(ctx)?, file).await?,
-        ))
+    /// Sets the viewer's picture: JPEG, PNG or WebP (checked by content), at most `UPLOAD_MAX_IMAGE_BYTES` (10 MiB by default): the `file`, or the file uploaded before to `createUploadUrl`'s URL (`uploadId`), exactly one of them.
+    async fn upload_avatar(
+        &self,
+        ctx: &Context<'_>,
+        file: Option<Upload>,
+        upload_id: Option<ID>,
+    ) -> Result<User> {
+        let (state, viewer) = (state(ctx)?, viewer(ctx)?);
+        let source = read_file(ctx, file.as_ref(), upload_id.as_ref()).await?;
+        let (file, claim) = crate::uploads::service::open(state, viewer, source).await?;
+        let set = service::upload_avatar(state, viewer, file).await;
+        crate::uploads::service::close(state, claim, set.is_ok()).await;
+        Ok(User::from(set?))
     }
 
     /// Makes a STAFF or ADMIN account, active at once (admin only).

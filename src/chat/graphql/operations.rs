@@ -161,25 +161,23 @@ impl ChatMutation {
         Ok(ChatMessage(message))
     }
 
-    /// Sends a file (an image or a PDF, by its content) with an optional caption.
+    /// Sends a file (an image or a PDF, by its content) with an optional caption: the `file`, or
+    /// the file uploaded before to `createUploadUrl`'s URL (`uploadId`), exactly one of them.
     async fn send_file_message(
         &self,
         ctx: &Context<'_>,
         room_id: ID,
-        file: Upload,
+        file: Option<Upload>,
+        upload_id: Option<ID>,
         caption: Option<String>,
     ) -> Result<ChatMessage> {
         let room = parse_id("roomId", &room_id)?;
-        let incoming = crate::graphql::read_upload(ctx, &file).await?;
-        let message = service::send_file(
-            state(ctx)?,
-            viewer(ctx)?,
-            room,
-            incoming,
-            caption.as_deref(),
-        )
-        .await?;
-        Ok(ChatMessage(message))
+        let (state, viewer) = (state(ctx)?, viewer(ctx)?);
+        let source = crate::graphql::read_file(ctx, file.as_ref(), upload_id.as_ref()).await?;
+        let (incoming, claim) = crate::uploads::service::open(state, viewer, source).await?;
+        let sent = service::send_file(state, viewer, room, incoming, caption.as_deref()).await;
+        crate::uploads::service::close(state, claim, sent.is_ok()).await;
+        Ok(ChatMessage(sent?))
     }
 
     /// Changes a message's text (its sender only).

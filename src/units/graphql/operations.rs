@@ -82,18 +82,22 @@ impl UnitsMutation {
         Ok(service::delete_unit(state(ctx)?, viewer(ctx)?, id).await?)
     }
 
-    /// Adds a photo (JPEG, PNG or WebP by content; at most `UPLOAD_MAX_FILE_BYTES`, 25 MiB by default; 30 per unit) after the others.
+    /// Adds a photo (JPEG, PNG or WebP by content; at most `UPLOAD_MAX_IMAGE_BYTES`, 10 MiB by default; 30 per unit) after the others: the `file`, or the file uploaded before to `createUploadUrl`'s URL (`uploadId`), exactly one of them.
     async fn add_unit_photo(
         &self,
         ctx: &Context<'_>,
         unit_id: ID,
-        file: Upload,
+        file: Option<Upload>,
+        upload_id: Option<ID>,
         alt_text: Option<String>,
     ) -> Result<UnitPhoto> {
         let unit_id = parse_id("unitId", &unit_id)?;
-        let file = read_upload(ctx, &file).await?;
-        let (unit, photo) =
-            service::add_photo(state(ctx)?, viewer(ctx)?, unit_id, file, alt_text).await?;
+        let (state, viewer) = (state(ctx)?, viewer(ctx)?);
+        let source = read_file(ctx, file.as_ref(), upload_id.as_ref()).await?;
+        let (file, claim) = uploads::open(state, viewer, source).await?;
+        let added = service::add_photo(state, viewer, unit_id, file, alt_text).await;
+        uploads::close(state, claim, added.is_ok()).await;
+        let (unit, photo) = added?;
         Ok(UnitPhoto::new(photo.into(), unit.id, unit.is_listed))
     }
 
