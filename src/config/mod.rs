@@ -9,6 +9,12 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+mod bookings;
+mod social;
+
+pub use bookings::BookingSettings;
+pub use social::SocialSettings;
+
 /// A secret value: it can be used, never printed.
 #[derive(Clone)]
 pub struct Secret(String);
@@ -89,24 +95,6 @@ pub struct UploadLimits {
     pub sweep_every: Duration,
 }
 
-/// When test drives and service appointments may be booked, and when reminders go out.
-#[derive(Clone, Debug)]
-pub struct BookingSettings {
-    /// The showroom's IANA time zone: test-drive hours are its local time.
-    pub showroom_timezone: chrono_tz::Tz,
-    /// The first and the last local hour a test drive may start at.
-    pub test_drive_first_hour: u32,
-    pub test_drive_last_hour: u32,
-    /// How many days ahead a test drive may be booked.
-    pub test_drive_horizon_days: i64,
-    /// How many days ahead a service appointment may be booked.
-    pub appointment_horizon_days: i64,
-    /// How long before a confirmed booking its reminder goes out.
-    pub reminder_lead: Duration,
-    /// How often an instance looks for reminders that are due.
-    pub reminder_sweep: Duration,
-}
-
 #[derive(Debug, Clone)]
 pub struct LoginThrottle {
     pub max_failures: usize,
@@ -165,23 +153,6 @@ pub struct Config {
     pub commission_rate_bp: i32,
     pub bookings: BookingSettings,
     pub social: SocialSettings,
-}
-
-/// Sign-in with Google and Facebook. A provider without its credentials is off.
-#[derive(Clone, Debug)]
-pub struct SocialSettings {
-    /// The OAuth client id ID tokens must be issued for (`aud`).
-    pub google_client_id: Option<String>,
-    /// Where Google's signing keys are published (HTTPS; plain HTTP only to a loopback address).
-    pub google_jwks_url: String,
-    /// The least time between two fetches of the keys for a token with an unknown `kid`.
-    pub jwks_refetch_interval: Duration,
-    pub facebook_app_id: Option<String>,
-    pub facebook_app_secret: Option<Secret>,
-    /// The Graph API's base URL (HTTPS; plain HTTP only to a loopback address).
-    pub facebook_graph_url: String,
-    /// How long a call to a provider may take.
-    pub provider_timeout: Duration,
 }
 
 /// A setting that could not be used; the message names the variable.
@@ -428,8 +399,8 @@ impl Config {
                 sweep_every: Duration::from_millis(vars.positive("UPLOAD_SWEEP_MS", 600_000)?),
             },
             commission_rate_bp: commission_rate(vars.raw("COMMISSION_RATE").as_deref())?,
-            bookings: booking_settings(&vars)?,
-            social: social_settings(&vars)?,
+            bookings: bookings::booking_settings(&vars)?,
+            social: social::social_settings(&vars)?,
         })
     }
 
@@ -439,94 +410,6 @@ impl Config {
 }
 
 /// `COMMISSION_RATE` is a fraction of the price (`0.02` = 2%), kept as basis points.
-/// A provider's URL: HTTPS, or plain HTTP to a loopback address (the tests' fake providers).
-fn provider_url(vars: &Vars, name: &str, default: &str) -> Result<String, ConfigError> {
-    let raw = vars.raw(name).unwrap_or_else(|| default.to_string());
-    let bad = |why: &str| ConfigError(format!("{name}: cannot use {raw:?}: {why}"));
-    let url = url::Url::parse(&raw).map_err(|e| bad(&e.to_string()))?;
-    let loopback = match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d == "localhost",
-        None => false,
-    };
-    match url.scheme() {
-        "https" => Ok(raw.trim_end_matches('/').to_string()),
-        "http" if loopback => Ok(raw.trim_end_matches('/').to_string()),
-        _ => Err(bad(
-            "expected an https:// URL (http:// only to a loopback address)",
-        )),
-    }
-}
-
-fn social_settings(vars: &Vars) -> Result<SocialSettings, ConfigError> {
-    let facebook_app_id = vars.raw("FACEBOOK_APP_ID");
-    let facebook_app_secret = vars.raw("FACEBOOK_APP_SECRET").map(Secret::new);
-    if facebook_app_id.is_some() != facebook_app_secret.is_some() {
-        return Err(ConfigError(
-            "FACEBOOK_APP_ID and FACEBOOK_APP_SECRET: give both or neither".into(),
-        ));
-    }
-    Ok(SocialSettings {
-        google_client_id: vars.raw("GOOGLE_CLIENT_ID"),
-        google_jwks_url: provider_url(
-            vars,
-            "GOOGLE_JWKS_URL",
-            "https://www.googleapis.com/oauth2/v3/certs",
-        )?,
-        jwks_refetch_interval: vars.seconds("GOOGLE_JWKS_REFETCH_SECONDS", 60)?,
-        facebook_app_id,
-        facebook_app_secret,
-        facebook_graph_url: provider_url(vars, "FACEBOOK_GRAPH_URL", "https://graph.facebook.com")?,
-        provider_timeout: Duration::from_millis(
-            vars.positive("SOCIAL_PROVIDER_TIMEOUT_MS", 10_000)?,
-        ),
-    })
-}
-
-fn booking_settings(vars: &Vars) -> Result<BookingSettings, ConfigError> {
-    let zone = vars
-        .raw("SHOWROOM_TIMEZONE")
-        .unwrap_or_else(|| "Europe/Berlin".into());
-    let showroom_timezone = zone.parse::<chrono_tz::Tz>().map_err(|_| {
-        ConfigError(format!(
-            "SHOWROOM_TIMEZONE: cannot use {zone:?}: expected an IANA time zone such as Europe/Berlin"
-        ))
-    })?;
-    let first: u32 = vars.parse("TEST_DRIVE_FIRST_HOUR", 9)?;
-    let last: u32 = vars.parse("TEST_DRIVE_LAST_HOUR", 16)?;
-    if first > last || last > 23 {
-        return Err(ConfigError(
-            "TEST_DRIVE_FIRST_HOUR and TEST_DRIVE_LAST_HOUR: expected 0 <= first <= last <= 23"
-                .into(),
-        ));
-    }
-    // Bounded, so that the date arithmetic on them cannot overflow.
-    let at_most = |name: &str, value: i64, max: i64| {
-        if value > max {
-            return Err(ConfigError(format!("{name}: at most {max}")));
-        }
-        Ok(value)
-    };
-    let days = |name: &str, default: i64| at_most(name, vars.positive(name, default)?, 3650);
-    let reminder_hours = at_most(
-        "BOOKING_REMINDER_HOURS",
-        vars.positive("BOOKING_REMINDER_HOURS", 24)?,
-        24 * 365,
-    )?;
-    Ok(BookingSettings {
-        showroom_timezone,
-        test_drive_first_hour: first,
-        test_drive_last_hour: last,
-        test_drive_horizon_days: days("TEST_DRIVE_HORIZON_DAYS", 30)?,
-        appointment_horizon_days: days("APPOINTMENT_HORIZON_DAYS", 90)?,
-        reminder_lead: Duration::from_secs(3600 * reminder_hours.unsigned_abs()),
-        reminder_sweep: Duration::from_millis(
-            vars.positive("BOOKING_REMINDER_SWEEP_MS", 60_000u64)?,
-        ),
-    })
-}
-
 fn commission_rate(raw: Option<&str>) -> Result<i32, ConfigError> {
     let Some(raw) = raw else {
         return Ok(200);
