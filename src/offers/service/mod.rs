@@ -118,21 +118,6 @@ async fn tier_of(db: &impl ConnectionTrait, viewer: &Viewer) -> AppResult<Member
     }
 }
 
-/// The make of one of the viewer's units (staff: of any unit); `NOT_FOUND` otherwise.
-async fn make_of_vehicle(
-    db: &impl ConnectionTrait,
-    viewer: &Viewer,
-    id: Uuid,
-) -> AppResult<String> {
-    let identity = viewer.identity()?;
-    units::units_by_id(db, &[id])
-        .await?
-        .into_iter()
-        .find(|u| identity.is_staff() || u.owner_id == Some(identity.user_id))
-        .map(|u| u.make)
-        .ok_or_else(|| AppError::not_found("Vehicle"))
-}
-
 /// The offers the viewer may use now, soonest to expire first: for their tier, for the make of
 /// `vehicle` when given, and near `around` when given (a location within the radius, or none).
 #[tracing::instrument(skip_all, fields(viewer = %viewer))]
@@ -144,7 +129,8 @@ pub async fn offers(
 ) -> AppResult<Vec<offer::Model>> {
     let db = &state.db;
     let make = match vehicle {
-        Some(id) => Some(make_of_vehicle(db, viewer, id).await?),
+        // One of the viewer's units (staff: any unit).
+        Some(id) => Some(units::own_unit(db, viewer, id, "Vehicle").await?.make),
         None => None,
     };
     let eligibility = Eligibility {

@@ -31,21 +31,6 @@ const MAX_ODOMETER_KM: f64 = 10_000_000.0;
 /// The highest speed and fuel rate taken.
 const MAX_RATE: f64 = 1_000.0;
 
-/// The unit, when the viewer owns it or is staff; `NOT_FOUND` (as `what`) otherwise.
-async fn unit_of_owner_or_staff(
-    db: &impl ConnectionTrait,
-    viewer: &Viewer,
-    id: Uuid,
-    what: &str,
-) -> AppResult<unit::Model> {
-    let identity = viewer.identity()?;
-    units::units_by_id(db, &[id])
-        .await?
-        .into_iter()
-        .find(|u| identity.is_staff() || u.owner_id == Some(identity.user_id))
-        .ok_or_else(|| AppError::not_found(what))
-}
-
 /// May the viewer read this unit's dongle and telemetry (its owner, or staff)?
 pub fn may_read(viewer: &Viewer, owner: Option<Uuid>) -> bool {
     viewer.is_staff() || (viewer.user_id().is_some() && viewer.user_id() == owner)
@@ -68,7 +53,7 @@ pub async fn link_dongle(
     dongle_id: &str,
     connection: DongleConnection,
 ) -> AppResult<dongle::Model> {
-    let unit = unit_of_owner_or_staff(&state.db, viewer, unit_id, "Unit").await?;
+    let unit = units::own_unit(&state.db, viewer, unit_id, "Unit").await?;
     let dongle_id = input::required("dongleId", dongle_id, 64)?;
     if let Some(mut linked) = dongle_of_unit(&state.db, unit.id).await? {
         if linked.dongle_id != dongle_id {
@@ -108,7 +93,7 @@ pub async fn link_dongle(
 /// The unit's owner or staff unlink its dongle; its samples stay with the unit.
 #[tracing::instrument(skip_all, fields(viewer = %viewer, unit_id = %unit_id))]
 pub async fn unlink_dongle(state: &AppState, viewer: &Viewer, unit_id: Uuid) -> AppResult<bool> {
-    let unit = unit_of_owner_or_staff(&state.db, viewer, unit_id, "Unit").await?;
+    let unit = units::own_unit(&state.db, viewer, unit_id, "Unit").await?;
     let removed = dongle::Entity::delete_many()
         .filter(dongle::Column::UnitId.eq(unit.id))
         .exec(&state.db)
@@ -212,7 +197,7 @@ pub async fn ingest(
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::not_found("Dongle"))?;
-    let unit = unit_of_owner_or_staff(&state.db, viewer, dongle.unit_id, "Dongle").await?;
+    let unit = units::own_unit(&state.db, viewer, dongle.unit_id, "Dongle").await?;
     let highest = rows
         .iter()
         .filter_map(|r| r.3)

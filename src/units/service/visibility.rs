@@ -97,6 +97,22 @@ pub fn may_manage(identity: &Identity, unit: &unit::Model) -> bool {
     identity.is_staff() || unit.owner_id == Some(identity.user_id)
 }
 
+/// The unit, when the viewer owns it or is staff; `NOT_FOUND` as `what` otherwise, also for a
+/// listed unit the viewer sees but does not own (its dongle, the offers for its make).
+pub async fn own_unit(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+    what: &str,
+) -> AppResult<unit::Model> {
+    let identity = viewer.identity()?;
+    units_by_id(db, &[id])
+        .await?
+        .into_iter()
+        .find(|u| may_manage(identity, u))
+        .ok_or_else(|| AppError::not_found(what))
+}
+
 /// The unit, when the viewer may see it; `NOT_FOUND` otherwise (no existence leak).
 #[tracing::instrument(skip_all, fields(viewer = %viewer, id = %id))]
 pub async fn visible_unit(
