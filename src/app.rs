@@ -236,6 +236,8 @@ fn sqlite_file(url: &str) -> Option<&str> {
 pub struct App {
     state: AppState,
     listener: TcpListener,
+    /// When the first queued push is due (read before serving).
+    pushes_due: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl App {
@@ -244,10 +246,17 @@ impl App {
         let state = AppState::new(config).await?;
         crate::bookings::service::send_reminders_due_at_start(&state).await;
         crate::uploads::service::sweep_at_start(&state).await;
+        let pushes_due = crate::devices::service::next_push_due(&state.db)
+            .await
+            .map_err(|e| format!("reading the push queue failed: {e:?}"))?;
         let listener = TcpListener::bind(address)
             .await
             .map_err(|e| format!("PORT: cannot listen on {address}: {e}"))?;
-        Ok(Self { state, listener })
+        Ok(Self {
+            state,
+            listener,
+            pushes_due,
+        })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -269,6 +278,8 @@ impl App {
         let reminders = crate::bookings::service::spawn_reminder_sweeps(self.state.clone());
         // Uploads nobody attached (swept once in `build`, before serving).
         let uploads = crate::uploads::service::spawn_sweeps(self.state.clone());
+        // Pushes waiting for the gateway (also from before a restart).
+        let pushes = crate::devices::service::spawn_pushes(self.state.clone(), self.pushes_due);
         // Small writes (a GraphQL response, a subscription event) go out at once instead of
         // waiting for the peer's delayed acknowledgement (Nagle's algorithm).
         let listener = self.listener.tap_io(|stream| {
@@ -284,6 +295,7 @@ impl App {
         .await?;
         reminders.abort();
         uploads.abort();
+        pushes.abort();
         self.state.db.clone().close().await.ok();
         Ok(())
     }

@@ -24,6 +24,9 @@ pub enum AppError {
     },
     /// Too many attempts; retry after the given number of seconds.
     RateLimited { retry_after_seconds: u64 },
+    /// A service we depend on (the payment provider) failed or did not answer in time: not the
+    /// client's mistake, and worth a retry; the message says which service.
+    Unavailable(String),
     /// Something failed on our side; the cause is logged, never sent.
     Internal(String),
 }
@@ -72,14 +75,17 @@ impl AppError {
             Self::BadInput { .. } => "BAD_USER_INPUT",
             Self::Conflict { .. } => "CONFLICT",
             Self::RateLimited { .. } => "RATE_LIMITED",
-            Self::Internal(_) => "INTERNAL_SERVER_ERROR",
+            Self::Unavailable(_) | Self::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
 
     /// The sentence a frontend may show.
     pub fn message(&self) -> String {
         match self {
-            Self::Unauthenticated(m) | Self::Forbidden(m) | Self::NotFound(m) => m.clone(),
+            Self::Unauthenticated(m)
+            | Self::Forbidden(m)
+            | Self::NotFound(m)
+            | Self::Unavailable(m) => m.clone(),
             Self::BadInput { message, .. } | Self::Conflict { message, .. } => message.clone(),
             Self::RateLimited {
                 retry_after_seconds,
@@ -112,6 +118,7 @@ impl From<AppError> for async_graphql::Error {
                 AppError::RateLimited {
                     retry_after_seconds,
                 } => ext.set("retryAfterSeconds", *retry_after_seconds),
+                AppError::Unavailable(_) => ext.set("retryable", true),
                 _ => {}
             }
         })

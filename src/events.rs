@@ -34,6 +34,8 @@ pub enum Topic {
     Room(Uuid),
     /// Sessions ended or roles changed somewhere (between instances).
     Sessions,
+    /// Push notifications were queued (wakes the delivery of every instance).
+    Push,
 }
 
 impl fmt::Display for Topic {
@@ -42,6 +44,7 @@ impl fmt::Display for Topic {
             Self::User(id) => write!(f, "user:{id}"),
             Self::Room(id) => write!(f, "room:{id}"),
             Self::Sessions => f.write_str("sessions"),
+            Self::Push => f.write_str("push"),
         }
     }
 }

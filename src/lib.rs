@@ -22,10 +22,14 @@ pub mod config;
 pub mod content;
 /// `autohub seed-demo`: a believable dealership to explore.
 pub mod demo;
+/// Devices registered for push notifications, and the push queue.
+pub mod devices;
 /// `AppError`, the one error type, and its mapping to `extensions.code`.
 pub mod error;
 /// Publish/subscribe: events to topics, delivered to subscriptions after commit.
 pub mod events;
+/// CSV exports: signed URLs, rows streamed from the domains through a CSV writer.
+pub mod exports;
 /// Schema assembly, pagination, DataLoaders, operation metrics.
 pub mod graphql;
 /// The axum router and its layers.
@@ -46,6 +50,8 @@ pub mod notifications;
 pub mod offers;
 /// Keyset paging: orderings, cursors, windows, slices.
 pub mod paging;
+/// Payments of bookings and sales: counter, online through the provider, refunds, stats.
+pub mod payments;
 /// Who is online: sockets counted per user, shared through Redis.
 pub mod presence;
 /// Referral codes and referrals.

@@ -21,6 +21,7 @@ mod limits;
 mod live;
 mod nested;
 mod offers;
+mod payments;
 mod photos;
 mod referral_credit;
 mod sales;

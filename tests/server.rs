@@ -205,7 +205,7 @@ async fn migrations_are_listed_rolled_back_and_applied_from_the_command_line() {
     let status = migrate("status").await;
     assert!(
         status.contains("applied  m20261202_000009_identities")
-            && status.contains("pending  m20261202_000010_uploads"),
+            && status.contains("pending  m20261203_000011_payments_and_devices"),
         "{status}"
     );
     migrate("up").await;

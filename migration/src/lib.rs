@@ -15,6 +15,7 @@ mod m20261202_000007_offers_and_content;
 mod m20261202_000008_telemetry;
 mod m20261202_000009_identities;
 mod m20261202_000010_uploads;
+mod m20261203_000011_payments_and_devices;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_telemetry::Migration),
             Box::new(m20261202_000009_identities::Migration),
             Box::new(m20261202_000010_uploads::Migration),
+            Box::new(m20261203_000011_payments_and_devices::Migration),
         ]
     }
 }

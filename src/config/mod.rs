@@ -10,9 +10,11 @@ use std::str::FromStr;
 use std::time::Duration;
 
 mod bookings;
+mod payments;
 mod social;
 
 pub use bookings::BookingSettings;
+pub use payments::PaymentSettings;
 pub use social::SocialSettings;
 
 /// A secret value: it can be used, never printed.
@@ -153,6 +155,7 @@ pub struct Config {
     pub commission_rate_bp: i32,
     pub bookings: BookingSettings,
     pub social: SocialSettings,
+    pub payments: PaymentSettings,
 }
 
 /// A setting that could not be used; the message names the variable.
@@ -216,6 +219,27 @@ impl Vars<'_> {
             return Err(ConfigError(format!("{name}: must be greater than zero")));
         }
         Ok(value)
+    }
+}
+
+/// An outside service's URL (a sign-in provider, the payment provider, the push gateway): HTTPS,
+/// or plain HTTP to a loopback address (the tests' fakes).
+fn provider_url(vars: &Vars, name: &str, default: &str) -> Result<String, ConfigError> {
+    let raw = vars.raw(name).unwrap_or_else(|| default.to_string());
+    let bad = |why: &str| ConfigError(format!("{name}: cannot use {raw:?}: {why}"));
+    let url = url::Url::parse(&raw).map_err(|e| bad(&e.to_string()))?;
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(raw.trim_end_matches('/').to_string()),
+        "http" if loopback => Ok(raw.trim_end_matches('/').to_string()),
+        _ => Err(bad(
+            "expected an https:// URL (http:// only to a loopback address)",
+        )),
     }
 }
 
@@ -401,6 +425,7 @@ impl Config {
             commission_rate_bp: commission_rate(vars.raw("COMMISSION_RATE").as_deref())?,
             bookings: bookings::booking_settings(&vars)?,
             social: social::social_settings(&vars)?,
+            payments: payments::payment_settings(&vars)?,
         })
     }
 

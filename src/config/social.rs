@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{ConfigError, Secret, Vars};
+use super::{provider_url, ConfigError, Secret, Vars};
 
 /// Sign-in with Google and Facebook. A provider without its credentials is off.
 #[derive(Clone, Debug)]
@@ -19,26 +19,6 @@ pub struct SocialSettings {
     pub facebook_graph_url: String,
     /// How long a call to a provider may take.
     pub provider_timeout: Duration,
-}
-
-/// A provider's URL: HTTPS, or plain HTTP to a loopback address (the tests' fake providers).
-fn provider_url(vars: &Vars, name: &str, default: &str) -> Result<String, ConfigError> {
-    let raw = vars.raw(name).unwrap_or_else(|| default.to_string());
-    let bad = |why: &str| ConfigError(format!("{name}: cannot use {raw:?}: {why}"));
-    let url = url::Url::parse(&raw).map_err(|e| bad(&e.to_string()))?;
-    let loopback = match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d == "localhost",
-        None => false,
-    };
-    match url.scheme() {
-        "https" => Ok(raw.trim_end_matches('/').to_string()),
-        "http" if loopback => Ok(raw.trim_end_matches('/').to_string()),
-        _ => Err(bad(
-            "expected an https:// URL (http:// only to a loopback address)",
-        )),
-    }
 }
 
 pub(super) fn social_settings(vars: &Vars) -> Result<SocialSettings, ConfigError> {

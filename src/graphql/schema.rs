@@ -8,11 +8,14 @@ use crate::bookings::graphql::{BookingsMutation, BookingsQuery};
 use crate::chat::graphql::{ChatMutation, ChatQuery, ChatSubscription};
 use crate::config::QueryLimits;
 use crate::content::graphql::{ContentMutation, ContentQuery};
+use crate::devices::graphql::{DevicesMutation, DevicesQuery};
+use crate::exports::graphql::ExportsMutation;
 use crate::graphql::checks::{CheckLimits, Checks};
 use crate::notifications::graphql::{
     NotificationsMutation, NotificationsQuery, NotificationsSubscription,
 };
 use crate::offers::graphql::{OffersMutation, OffersQuery};
+use crate::payments::graphql::{PaymentsMutation, PaymentsQuery};
 use crate::referrals::graphql::ReferralsQuery;
 use crate::sales::graphql::{SalesMutation, SalesQuery};
 use crate::telemetry::graphql::TelemetryMutation;
@@ -31,6 +34,8 @@ pub struct Query(
     BookingsQuery,
     OffersQuery,
     ContentQuery,
+    PaymentsQuery,
+    DevicesQuery,
     NotificationsQuery,
     ChatQuery,
 );
@@ -47,6 +52,9 @@ pub struct Mutation(
     ContentMutation,
     TelemetryMutation,
     UploadsMutation,
+    PaymentsMutation,
+    ExportsMutation,
+    DevicesMutation,
     NotificationsMutation,
     ChatMutation,
 );

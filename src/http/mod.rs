@@ -1,6 +1,6 @@
 //! The HTTP face: `/graphql` (GraphiQL on GET, operations on POST), `/health`, `/ready`,
-//! `/metrics`, and the layers every request passes (request id, trace span, timeout, CORS,
-//! body limit).
+//! `/metrics`, media and presigned uploads, the payment webhook and CSV exports (`outside.rs`),
+//! and the layers every request passes (request id, trace span, timeout, CORS, body limit).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -33,6 +33,7 @@ use crate::graphql::schema::{self, AppSchema};
 
 mod body;
 mod negotiate;
+mod outside;
 
 use body::read_operations;
 use negotiate::{request_error, Media};
@@ -91,6 +92,11 @@ pub fn router(app: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/media/{*path}", get(media))
         .route("/uploads/{id}", axum::routing::put(put_upload))
+        .route(
+            "/webhooks/payments",
+            axum::routing::post(outside::payment_webhook),
+        )
+        .route("/exports/{file}", get(outside::export))
         .with_state(state)
         // Innermost, on its own: a ceiling for every body; the GraphQL handler applies the tighter
         // limit of its content type (JSON or multipart) while it streams the body in.

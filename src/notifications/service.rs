@@ -106,6 +106,8 @@ pub async fn store(
     notification::Entity::insert_many(rows.iter().cloned().map(notification::ActiveModel::from))
         .exec_without_returning(db)
         .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|n| n.id).collect();
+    outbox.extend(crate::devices::service::queue_pushes(db, &ids).await?);
     for stored in rows {
         outbox.push(
             Topic::User(stored.user_id),

@@ -23,6 +23,9 @@ pub enum PaymentMethod {
     /// Anything else.
     #[sea_orm(string_value = "OTHER")]
     Other,
+    /// Online, through the payment provider (`startOnlinePayment`).
+    #[sea_orm(string_value = "ONLINE")]
+    Online,
 }
 
 pub mod sale {

@@ -14,6 +14,8 @@ use crate::graphql::pagination::{self, Page};
 use crate::graphql::{loader, parse_id, parse_optional_id, state, to_id, viewer};
 use crate::money;
 use crate::paging::PageArgs;
+use crate::payments::graphql::{self as payments, Payment};
+use crate::payments::types::Subject;
 use crate::units::graphql::Unit;
 use crate::units::loaders::UnitId;
 
@@ -75,6 +77,15 @@ impl Sale {
     /// Free notes.
     async fn notes(&self) -> Option<&str> {
         self.0.notes.as_deref()
+    }
+    /// Its payments the viewer sees (staff: all; the buyer: theirs), oldest first.
+    async fn payments(&self, ctx: &Context<'_>) -> Result<Vec<Payment>> {
+        payments::payments_of(ctx, Subject::Sale(self.0.id)).await
+    }
+    /// Received and kept: its payments less their refunds.
+    async fn amount_paid(&self, ctx: &Context<'_>) -> Result<Decimal> {
+        let totals = payments::totals_of(ctx, Subject::Sale(self.0.id)).await?;
+        Ok(money::decimal(totals.paid_cents))
     }
     /// The staff member credited with the sale; null for a private sale.
     async fn salesperson(&self, ctx: &Context<'_>) -> Result<Option<User>> {

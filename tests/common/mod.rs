@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
+pub mod fake;
 pub mod ws;
 
 pub const PASSWORD: &str = "Blue-Tractor-42";

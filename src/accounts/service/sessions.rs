@@ -190,6 +190,7 @@ pub(super) async fn end_session(db: &impl ConnectionTrait, session_id: Uuid) -> 
         .exec(db)
         .await?;
     crate::auth::sessions::invalidate();
+    crate::devices::service::forget_session(db, session_id).await?;
     Ok(())
 }
 
@@ -210,6 +211,7 @@ pub(super) async fn end_sessions_of(
     let ended = update.exec(db).await?.rows_affected;
     // In a transaction the caller invalidates again once it commits.
     crate::auth::sessions::invalidate();
+    crate::devices::service::forget_sessions_of(db, user_id, keep).await?;
     Ok(ended)
 }
 

@@ -22,6 +22,8 @@ use crate::graphql::{loader, parse_id, to_id};
 use crate::money;
 use crate::offers::graphql::Offer;
 use crate::offers::loaders::{OfferId, Offers};
+use crate::payments::graphql::{self as payments, Payment};
+use crate::payments::types::{BookingPaymentStatus, Subject};
 use crate::units::graphql::Unit;
 use crate::units::loaders::{UnitId, Units};
 use crate::workshop::graphql::ServiceRecord;
@@ -93,6 +95,19 @@ impl Booking {
     /// less `offerDiscount` less `planDiscount`; null for a test drive.
     async fn estimated_price(&self) -> Option<Decimal> {
         self.0.estimated_price_cents.map(money::decimal)
+    }
+    /// Its payments the viewer sees (staff: all; the customer: theirs), oldest first.
+    async fn payments(&self, ctx: &Context<'_>) -> Result<Vec<Payment>> {
+        payments::payments_of(ctx, Subject::Booking(self.0.id)).await
+    }
+    /// Received and kept: its payments less their refunds.
+    async fn amount_paid(&self, ctx: &Context<'_>) -> Result<Decimal> {
+        let totals = payments::totals_of(ctx, Subject::Booking(self.0.id)).await?;
+        Ok(money::decimal(totals.paid_cents))
+    }
+    /// UNPAID, PARTIALLY_PAID, PAID (or nothing to pay) or REFUNDED: what its payments say.
+    async fn payment_status(&self, ctx: &Context<'_>) -> Result<BookingPaymentStatus> {
+        payments::status_of(ctx, self.0.id, self.0.estimated_price_cents).await
     }
     /// The offer that priced it; null when none applied or the offer was deleted since.
     async fn offer(&self, ctx: &Context<'_>) -> Result<Option<Offer>> {

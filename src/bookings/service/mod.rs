@@ -23,6 +23,7 @@ use crate::units::service as units;
 
 mod catalog;
 mod changes;
+mod export;
 mod locations;
 mod moves;
 mod reminders;
@@ -31,6 +32,7 @@ mod slots;
 
 pub use catalog::*;
 pub use changes::*;
+pub use export::*;
 pub use locations::*;
 pub use moves::*;
 pub use reminders::*;
@@ -327,6 +329,22 @@ pub async fn holds_bookings(db: &impl ConnectionTrait, unit_id: Uuid) -> AppResu
         .one(db)
         .await?
         .is_some())
+}
+
+/// The booking, its row locked for the rest of the caller's transaction (the first statement is
+/// a write, so SQLite takes its write lock at once and PostgreSQL locks the row): payments of one
+/// booking wait for each other. `NOT_FOUND` when there is none.
+#[tracing::instrument(skip_all, fields(id = %id))]
+pub async fn lock_booking(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<booking::Model> {
+    booking::Entity::update_many()
+        .col_expr(booking::Column::Id, Expr::col(booking::Column::Id))
+        .filter(booking::Column::Id.eq(id))
+        .exec(txn)
+        .await?;
+    booking::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("Booking"))
 }
 
 /// The customer of a booking, if it exists (who a support room about it is for).

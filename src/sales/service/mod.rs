@@ -28,15 +28,19 @@ use crate::money;
 use crate::notifications::entity::NotificationKind;
 use crate::notifications::service::{self as notifications, Notice};
 use crate::paging::{self, KeyKind, PageArgs, Slice, Sort};
+use crate::payments::service as payments;
+use crate::payments::types::Subject;
 use crate::referrals;
 use crate::units::entity::{unit, UnitStatus};
 use crate::units::service as units;
 use crate::workshop::service as workshop;
 
+mod export;
 mod recording;
 mod reports;
 mod visibility;
 
+pub use export::*;
 pub use recording::*;
 pub use reports::*;
 pub use visibility::*;

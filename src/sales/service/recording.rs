@@ -202,6 +202,21 @@ pub async fn record_sale(
     Ok(sale)
 }
 
+/// The sale, its row locked for the rest of the caller's transaction (as `lock_booking`):
+/// payments of one sale, and a change of its price, wait for each other.
+#[tracing::instrument(skip_all, fields(id = %id))]
+pub async fn lock_sale(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<sale::Model> {
+    sale::Entity::update_many()
+        .col_expr(sale::Column::Id, Expr::col(sale::Column::Id))
+        .filter(sale::Column::Id.eq(id))
+        .exec(txn)
+        .await?;
+    sale::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("Sale"))
+}
+
 /// Staff correct any sale; a customer corrects their own private sale.
 #[tracing::instrument(skip_all, fields(viewer = %viewer, id = %id))]
 pub async fn update_sale(
@@ -218,6 +233,19 @@ pub async fn update_sale(
     apply(&state.db, &mut sale, &details).await?;
     sale.updated_at = clock::now();
     let txn = state.db.begin().await?;
+    // Never below what its payments hold.
+    lock_sale(&txn, id).await?;
+    let held = payments::totals_of(&txn, &[Subject::Sale(id)]).await?;
+    let held = held.values().next().copied().unwrap_or_default();
+    if held.due_cents(sale.price_cents) < 0 {
+        return Err(AppError::conflict_on(
+            "price",
+            format!(
+                "{} is paid on this sale; the price cannot be lower.",
+                money::decimal(held.paid_cents + held.pending_cents)
+            ),
+        ));
+    }
     let saved = sale
         .clone()
         .into_active_model()
@@ -242,6 +270,12 @@ pub async fn delete_sale(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResu
         return Err(AppError::not_found("Sale"));
     };
     units::lock_unit(&txn, sale.unit_id).await?;
+    lock_sale(&txn, id).await?;
+    if payments::has_payments(&txn, Subject::Sale(id)).await? {
+        return Err(AppError::conflict(
+            "A sale with payments cannot be deleted: payments stay on the books.",
+        ));
+    }
     let result = sale::Entity::delete_by_id(id).exec(&txn).await?;
     if result.rows_affected == 0 {
         return Err(AppError::not_found("Sale"));

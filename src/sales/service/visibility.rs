@@ -110,7 +110,7 @@ pub async fn list_sales(
 
 /// The sales the viewer sees (staff: all; customers: their purchases and their units' sales;
 /// anyone else: none), as a query to narrow further; `None` when the viewer sees none.
-fn visible_sales(viewer: &Viewer) -> AppResult<Option<Select<sale::Entity>>> {
+pub(super) fn visible_sales(viewer: &Viewer) -> AppResult<Option<Select<sale::Entity>>> {
     let identity = match viewer {
         Viewer::Anonymous => return Ok(None),
         _ => viewer.identity()?,

@@ -29,12 +29,14 @@ use crate::paging::{self, KeyKind, PageArgs, Slice, Sort};
 pub const MAX_PHOTOS: u64 = 30;
 
 mod changes;
+mod export;
 mod page;
 mod photos;
 mod transitions;
 mod visibility;
 
 pub use changes::*;
+pub use export::*;
 pub use page::*;
 pub use photos::*;
 pub use transitions::*;

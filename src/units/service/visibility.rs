@@ -28,7 +28,7 @@ pub(super) fn may_see(audience: &Audience, unit: &unit::Model) -> bool {
 }
 
 /// `SELECT id FROM units WHERE <the audience sees it>`; `None` for staff, who see every unit.
-fn visible_ids(audience: &Audience) -> Option<sea_orm::sea_query::SelectStatement> {
+pub(super) fn visible_ids(audience: &Audience) -> Option<sea_orm::sea_query::SelectStatement> {
     let mut ids = sea_orm::sea_query::Query::select();
     ids.column(unit::Column::Id).from(unit::Entity);
     match audience {

@@ -27,6 +27,10 @@ use crate::referrals;
 use crate::units::entity::{unit, UnitStatus};
 use crate::units::service as units;
 
+mod export;
+
+pub use export::*;
+
 /// Records newest first.
 pub fn record_sort() -> Sort {
     Sort::new(
