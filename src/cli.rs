@@ -111,8 +111,8 @@ async fn seed_demo(config: Config) -> Result<(), String> {
     let state = AppState::new(config).await?;
     let seeded = crate::demo::seed(&state).await?;
     println!(
-        "Demo dealership created: {} units, {} photos, {} service records, {} sales, {} bookings, {} offers, {} documents.",
-        seeded.units, seeded.photos, seeded.records, seeded.sales, seeded.bookings, seeded.offers, seeded.documents
+        "Demo dealership created: {} units, {} photos, {} service records, {} sales, {} bookings, {} offers, {} documents, {} payments.",
+        seeded.units, seeded.photos, seeded.records, seeded.sales, seeded.bookings, seeded.offers, seeded.documents, seeded.payments
     );
     println!(
         "Sign in with any of these (password {}):",

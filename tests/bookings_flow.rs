@@ -711,7 +711,8 @@ async fn filters_count_as_the_data_says_and_the_statistics_add_up() {
 }
 
 const NESTED: &str = "query($n: Int!) { bookings(first: $n) { edges { node { customer { id } unit { owner { id } }
-  services { code } location { name openingHours { weekday } } serviceRecord { status } handledBy { id } } } } }";
+  services { code } location { name openingHours { weekday } } serviceRecord { status } handledBy { id }
+  amountPaid paymentStatus payments { amount status } } } } }";
 
 #[tokio::test]
 async fn nested_bookings_cost_the_same_statements_for_5_and_50() {
@@ -742,6 +743,12 @@ async fn nested_bookings_cost_the_same_statements_for_5_and_50() {
         if i % 2 == 0 {
             op(&app, &staff, "confirmBooking", &b).await;
         }
+        if i % 3 == 0 {
+            let r = app
+                .gql_as(&staff.access, "mutation($b: ID!) { recordPayment(input: { bookingId: $b, amount: \"10\", method: CASH }) { id } }", json!({ "b": b }))
+                .await;
+            assert!(r["errors"].is_null(), "{r}");
+        }
     }
     app.gql_as(&admin.access, "{ me { id } }", json!({})).await;
     let mut counts = Vec::new();
@@ -764,6 +771,11 @@ async fn nested_bookings_cost_the_same_statements_for_5_and_50() {
                 .iter()
                 .any(|e| e["node"]["serviceRecord"]["status"] == "SCHEDULED"
                     && e["node"]["handledBy"]["id"] == staff.id.as_str()));
+            assert!(edges
+                .iter()
+                .any(|e| e["node"]["paymentStatus"] == "PARTIALLY_PAID"
+                    && e["node"]["amountPaid"] == "10.00"
+                    && e["node"]["payments"][0]["amount"] == "10.00"));
             fewest = fewest.min(after - before);
         }
         counts.push(fewest);

@@ -126,6 +126,33 @@ async fn seed_demo_fills_an_empty_database_once() {
         Some(6)
     );
 
+    // Payments of bookings and sales, one refunded in part; the stats add them up.
+    let r = app
+        .gql_as(&admin.access, "{ payments(first: 100) { totalCount edges { node { refundedAmount booking { paymentStatus } sale { amountPaid } } } } }", json!({}))
+        .await;
+    let payments = r["data"]["payments"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r}"));
+    assert!(payments.len() >= 3, "{r}");
+    let some = |f: &dyn Fn(&serde_json::Value) -> bool| payments.iter().any(|p| f(&p["node"]));
+    // The completed appointment was paid in full, then 10.00 came back as goodwill.
+    assert!(
+        some(&|p| p["refundedAmount"] == "10.00"
+            && p["booking"]["paymentStatus"] == "PARTIALLY_PAID"),
+        "{r}"
+    );
+    assert!(
+        some(
+            &|p| p["refundedAmount"] == "0.00" && p["booking"]["paymentStatus"] == "PARTIALLY_PAID"
+        ),
+        "{r}"
+    );
+    assert!(some(&|p| p["sale"]["amountPaid"].is_string()), "{r}");
+    assert!(
+        stdout.contains(&format!("{} payments", payments.len())),
+        "{stdout}"
+    );
+
     let again = app
         .cli(&["seed-demo"], &[("MEDIA_DIR", media.as_str())])
         .await;

@@ -71,7 +71,10 @@ async fn ids_of(app: &TestApp, who: &Actor, list: &str) -> BTreeSet<String> {
 }
 
 fn column<'a>(header: &[String], rows: &'a [Vec<String>], name: &str) -> Vec<&'a str> {
-    let at = header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no {name} in {header:?}"));
+    let at = header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no {name} in {header:?}"));
     rows.iter().map(|r| r[at].as_str()).collect()
 }
 
@@ -82,16 +85,29 @@ async fn every_kind_exports_what_its_query_shows_as_csv_without_formulas() {
     let staff = app.staff(&admin).await;
     let alice = app.customer("alice-export@example.com").await;
     // Units: a staff one with a formula for a trim, a listed one that is sold, the customer's own.
-    let evil = app.create_unit(&staff.access, json!({ "trim": FORMULA })).await;
-    let sold = app.create_unit(&staff.access, json!({ "isListed": true, "listPrice": "20000" })).await;
-    let own = app.create_unit(&alice.access, json!({ "model": "Yaris" })).await;
+    let evil = app
+        .create_unit(&staff.access, json!({ "trim": FORMULA }))
+        .await;
+    let sold = app
+        .create_unit(
+            &staff.access,
+            json!({ "isListed": true, "listPrice": "20000" }),
+        )
+        .await;
+    let own = app
+        .create_unit(&alice.access, json!({ "model": "Yaris" }))
+        .await;
     let r = app
         .gql_as(&staff.access, "mutation($i: RecordSaleInput!) { recordSale(input: $i) { id } }", json!({ "i": {
             "unitId": sold, "price": "18500", "soldOn": local_day(0).to_string(), "buyerName": "+1 Buyer, \"Quoted\"", "paymentMethod": "CARD" } }))
         .await;
     let sale = id_of(&r, "recordSale");
     let r = app
-        .gql_as(&staff.access, "mutation($i: CreateServiceRecordInput!) { createServiceRecord(input: $i) { id } }", json!({ "i": { "unitId": evil, "description": "@SUM(A1) check" } }))
+        .gql_as(
+            &staff.access,
+            "mutation($i: CreateServiceRecordInput!) { createServiceRecord(input: $i) { id } }",
+            json!({ "i": { "unitId": evil, "description": "@SUM(A1) check" } }),
+        )
         .await;
     id_of(&r, "createServiceRecord");
     let (location, services) = workshop_setup(&app, &staff, 2).await;
@@ -104,7 +120,11 @@ async fn every_kind_exports_what_its_query_shows_as_csv_without_formulas() {
         .await;
     id_of(&r, "recordPayment");
     let r = app
-        .gql_as(&staff.access, "mutation($i: RecordPaymentInput!) { recordPayment(input: $i) { id } }", json!({ "i": { "saleId": sale, "amount": "1000", "method": "BANK_TRANSFER" } }))
+        .gql_as(
+            &staff.access,
+            "mutation($i: RecordPaymentInput!) { recordPayment(input: $i) { id } }",
+            json!({ "i": { "saleId": sale, "amount": "1000", "method": "BANK_TRANSFER" } }),
+        )
         .await;
     id_of(&r, "recordPayment");
 
@@ -121,29 +141,48 @@ async fn every_kind_exports_what_its_query_shows_as_csv_without_formulas() {
         assert!(text.contains("\r\n"), "{kind}: RFC 4180 line ends");
         let (header, rows) = parse(&text);
         assert_eq!(&header[..2], ["id", first], "{kind}: {header:?}");
-        let exported: BTreeSet<String> = column(&header, &rows, "id").into_iter().map(str::to_string).collect();
+        let exported: BTreeSet<String> = column(&header, &rows, "id")
+            .into_iter()
+            .map(str::to_string)
+            .collect();
         assert_eq!(exported, ids_of(&app, &staff, list).await, "{kind}");
         assert!(!exported.is_empty(), "{kind}");
         // No cell starts a formula.
         for row in &rows {
             for cell in row {
-                assert!(!cell.starts_with(['=', '+', '-', '@', '\t', '\r']), "{kind}: {cell}");
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "{kind}: {cell}"
+                );
             }
         }
     }
     let (_, text) = download(&app, &export_url(&app, &staff, "UNITS", None).await).await;
     let (header, rows) = parse(&text);
-    assert!(column(&header, &rows, "trim").contains(&format!("'{FORMULA}").as_str()), "{text}");
-    assert!(column(&header, &rows, "ownerEmail").contains(&"alice-export@example.com"), "{text}");
+    assert!(
+        column(&header, &rows, "trim").contains(&format!("'{FORMULA}").as_str()),
+        "{text}"
+    );
+    assert!(
+        column(&header, &rows, "ownerEmail").contains(&"alice-export@example.com"),
+        "{text}"
+    );
     let (_, text) = download(&app, &export_url(&app, &staff, "SALES", None).await).await;
     let (header, rows) = parse(&text);
-    assert_eq!(column(&header, &rows, "buyerName"), ["'+1 Buyer, \"Quoted\""]);
+    assert_eq!(
+        column(&header, &rows, "buyerName"),
+        ["'+1 Buyer, \"Quoted\""]
+    );
     assert_eq!(column(&header, &rows, "price"), ["18500.00"]);
     let (_, text) = download(&app, &export_url(&app, &staff, "BOOKINGS", None).await).await;
     let (header, rows) = parse(&text);
     assert_eq!(column(&header, &rows, "paymentStatus"), ["PARTIALLY_PAID"]);
     assert_eq!(column(&header, &rows, "amountPaid"), ["50.00"]);
-    let (_, text) = download(&app, &export_url(&app, &staff, "SERVICE_RECORDS", None).await).await;
+    let (_, text) = download(
+        &app,
+        &export_url(&app, &staff, "SERVICE_RECORDS", None).await,
+    )
+    .await;
     let (header, rows) = parse(&text);
     assert_eq!(column(&header, &rows, "description"), ["'@SUM(A1) check"]);
     // Days narrow the rows: nothing was sold tomorrow.
@@ -160,12 +199,18 @@ async fn only_staff_get_an_export_url_and_only_that_url_opens_it() {
     let staff = app.staff(&admin).await;
     let alice = app.customer("alice-noexport@example.com").await;
     app.create_unit(&staff.access, json!({})).await;
-    let r = app.gql_as(&alice.access, EXPORT_URL, json!({ "k": "UNITS" })).await;
+    let r = app
+        .gql_as(&alice.access, EXPORT_URL, json!({ "k": "UNITS" }))
+        .await;
     assert_eq!(code(&r), "FORBIDDEN", "{r}");
     let r = app.gql(EXPORT_URL, json!({ "k": "UNITS" })).await;
     assert_eq!(code(&r), "UNAUTHENTICATED", "{r}");
     let r = app
-        .gql_as(&staff.access, EXPORT_URL, json!({ "k": "UNITS", "f": "2026-05-02", "t": "2026-05-01" }))
+        .gql_as(
+            &staff.access,
+            EXPORT_URL,
+            json!({ "k": "UNITS", "f": "2026-05-02", "t": "2026-05-01" }),
+        )
         .await;
     assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
 
@@ -179,11 +224,23 @@ async fn only_staff_get_an_export_url_and_only_that_url_opens_it() {
     let tampered = url.replacen("token=e", "token=f", 1);
     assert_ne!(tampered, url);
     assert_eq!(download(&app, &tampered).await.0, 403);
-    assert_eq!(download(&app, &url.replace("/units.csv", "/payments.csv")).await.0, 403);
-    assert_eq!(download(&app, &url.split('?').next().unwrap().to_string()).await.0, 403);
-    assert_eq!(download(&app, &url.replace("/units.csv", "/users.csv")).await.0, 404);
+    assert_eq!(
+        download(&app, &url.replace("/units.csv", "/payments.csv"))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(download(&app, url.split('?').next().unwrap()).await.0, 403);
+    assert_eq!(
+        download(&app, &url.replace("/units.csv", "/users.csv"))
+            .await
+            .0,
+        404
+    );
     // Signed out: the URL dies with the session.
-    let r = app.gql_as(&staff.access, "mutation { logout }", json!({})).await;
+    let r = app
+        .gql_as(&staff.access, "mutation { logout }", json!({}))
+        .await;
     assert_eq!(r["data"]["logout"], true, "{r}");
     assert_eq!(download(&app, &url).await.0, 403);
 }

@@ -18,14 +18,20 @@ const REGISTER: &str = "mutation($t: String!, $p: DevicePlatform!, $n: String) {
 
 async fn register(app: &TestApp, who: &Actor, token: &str, platform: &str) {
     let r = app
-        .gql_as(&who.access, REGISTER, json!({ "t": token, "p": platform, "n": token }))
+        .gql_as(
+            &who.access,
+            REGISTER,
+            json!({ "t": token, "p": platform, "n": token }),
+        )
         .await;
     assert_eq!(r["data"]["registerDevice"]["platform"], platform, "{r}");
 }
 
 /// The names (here: the tokens) of `who`'s devices.
 async fn devices(app: &TestApp, who: &Actor) -> Vec<String> {
-    let r = app.gql_as(&who.access, "{ myDevices { name } }", json!({})).await;
+    let r = app
+        .gql_as(&who.access, "{ myDevices { name } }", json!({}))
+        .await;
     r["data"]["myDevices"]
         .as_array()
         .unwrap_or_else(|| panic!("{r}"))
@@ -40,7 +46,9 @@ async fn booked(app: &TestApp, who: &Actor, unit: &str, hour: u32) {
 }
 
 fn tokens(seen: &[Seen]) -> BTreeSet<String> {
-    seen.iter().map(|s| s.body["token"].as_str().unwrap().to_string()).collect()
+    seen.iter()
+        .map(|s| s.body["token"].as_str().unwrap().to_string())
+        .collect()
 }
 
 async fn quiet(gateway: &Fake, n: usize, wait: Duration) {
@@ -51,7 +59,11 @@ async fn quiet(gateway: &Fake, n: usize, wait: Duration) {
 #[tokio::test]
 async fn a_notification_is_pushed_once_to_each_device_of_a_user_without_a_socket() {
     let (gateway, url) = Fake::start().await;
-    let app = TestApp::spawn_with(&[("PUSH_GATEWAY_URL", url.as_str()), ("PUSH_RETRY_BASE_MS", "200")]).await;
+    let app = TestApp::spawn_with(&[
+        ("PUSH_GATEWAY_URL", url.as_str()),
+        ("PUSH_RETRY_BASE_MS", "200"),
+    ])
+    .await;
     let admin = app.admin().await;
     let staff = app.staff(&admin).await;
     let alice = app.customer("alice-push@example.com").await;
@@ -63,13 +75,22 @@ async fn a_notification_is_pushed_once_to_each_device_of_a_user_without_a_socket
     // A booking notifies staff: one POST per device.
     booked(&app, &alice, &unit, 10).await;
     let seen = gateway.wait_for(2).await;
-    assert_eq!(tokens(&seen), BTreeSet::from(["tok-a".to_string(), "tok-b".to_string()]));
+    assert_eq!(
+        tokens(&seen),
+        BTreeSet::from(["tok-a".to_string(), "tok-b".to_string()])
+    );
     let push: &Value = &seen[0].body;
     assert_eq!(push["title"], "New test drive", "{push}");
     assert_eq!(push["data"]["kind"], "BOOKING_CREATED", "{push}");
-    assert!(push["body"].as_str().is_some_and(|b| !b.is_empty()), "{push}");
+    assert!(
+        push["body"].as_str().is_some_and(|b| !b.is_empty()),
+        "{push}"
+    );
     assert!(push["data"]["notificationId"].is_string(), "{push}");
-    let platforms: BTreeSet<&str> = seen.iter().filter_map(|s| s.body["platform"].as_str()).collect();
+    let platforms: BTreeSet<&str> = seen
+        .iter()
+        .filter_map(|s| s.body["platform"].as_str())
+        .collect();
     assert_eq!(platforms, BTreeSet::from(["IOS", "WEB"]));
     quiet(&gateway, 2, Duration::from_millis(500)).await;
 
@@ -92,8 +113,14 @@ async fn a_notification_is_pushed_once_to_each_device_of_a_user_without_a_socket
     booked(&app, &alice, &unit, 13).await;
     let seen = gateway.wait_for(7).await;
     let last: Vec<&Seen> = seen[4..].iter().collect();
-    assert_eq!(last.iter().map(|s| s.status).collect::<Vec<_>>(), [500, 503, 200]);
-    assert!(last.iter().all(|s| s.body == last[0].body), "the same push each time");
+    assert_eq!(
+        last.iter().map(|s| s.status).collect::<Vec<_>>(),
+        [500, 503, 200]
+    );
+    assert!(
+        last.iter().all(|s| s.body == last[0].body),
+        "the same push each time"
+    );
     quiet(&gateway, 7, Duration::from_millis(800)).await;
 
     // A token belongs to one user: registering it again moves it.
@@ -110,27 +137,44 @@ async fn signing_out_removes_the_devices_of_that_session() {
     register(&app, &alice, "tok-1", "IOS").await;
     register(&app, &other_session, "tok-2", "ANDROID").await;
     assert_eq!(devices(&app, &other_session).await, ["tok-1", "tok-2"]);
-    let r = app.gql_as(&alice.access, "mutation { logout }", json!({})).await;
+    let r = app
+        .gql_as(&alice.access, "mutation { logout }", json!({}))
+        .await;
     assert_eq!(r["data"]["logout"], true, "{r}");
     assert_eq!(devices(&app, &other_session).await, ["tok-2"]);
     let unregister = "mutation($t: String!) { unregisterDevice(token: $t) }";
-    let r = app.gql_as(&other_session.access, unregister, json!({ "t": "tok-2" })).await;
+    let r = app
+        .gql_as(&other_session.access, unregister, json!({ "t": "tok-2" }))
+        .await;
     assert_eq!(r["data"]["unregisterDevice"], true, "{r}");
-    let r = app.gql_as(&other_session.access, unregister, json!({ "t": "tok-2" })).await;
+    let r = app
+        .gql_as(&other_session.access, unregister, json!({ "t": "tok-2" }))
+        .await;
     assert_eq!(r["data"]["unregisterDevice"], false, "{r}");
     let r = app.gql(REGISTER, json!({ "t": "tok-3", "p": "WEB" })).await;
     assert_eq!(crate::common::code(&r), "UNAUTHENTICATED", "{r}");
     // The signed-out session is refused.
-    let r = app.gql_as(&alice.access, REGISTER, json!({ "t": "tok-4", "p": "WEB" })).await;
+    let r = app
+        .gql_as(&alice.access, REGISTER, json!({ "t": "tok-4", "p": "WEB" }))
+        .await;
     assert_eq!(crate::common::code(&r), "UNAUTHENTICATED", "{r}");
-    let r = app.gql_as(&other_session.access, REGISTER, json!({ "t": "  ", "p": "WEB" })).await;
+    let r = app
+        .gql_as(
+            &other_session.access,
+            REGISTER,
+            json!({ "t": "  ", "p": "WEB" }),
+        )
+        .await;
     assert_eq!(crate::common::field(&r), "token", "{r}");
 }
 
 #[tokio::test]
 async fn a_push_that_failed_before_a_restart_is_delivered_after_it() {
     let (gateway, url) = Fake::start().await;
-    let settings = [("PUSH_GATEWAY_URL", url.as_str()), ("PUSH_RETRY_BASE_MS", "60000")];
+    let settings = [
+        ("PUSH_GATEWAY_URL", url.as_str()),
+        ("PUSH_RETRY_BASE_MS", "60000"),
+    ];
     let mut first = TestApp::spawn_with(&settings).await;
     let admin = first.admin().await;
     let staff = first.staff(&admin).await;
@@ -143,9 +187,14 @@ async fn a_push_that_failed_before_a_restart_is_delivered_after_it() {
     first.stop();
     // The retry is a minute away; time passes while the server is down.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let db = sea_orm::Database::connect(first.database_url.as_str()).await.unwrap();
+    let db = sea_orm::Database::connect(first.database_url.as_str())
+        .await
+        .unwrap();
     let moved = push_job::Entity::update_many()
-        .col_expr(push_job::Column::NextAttemptAt, Expr::value(chrono::Utc::now()))
+        .col_expr(
+            push_job::Column::NextAttemptAt,
+            Expr::value(chrono::Utc::now()),
+        )
         .exec(&db)
         .await
         .unwrap();
@@ -153,7 +202,10 @@ async fn a_push_that_failed_before_a_restart_is_delivered_after_it() {
     db.close().await.unwrap();
     let _second = first.spawn_beside(&settings).await;
     let seen = gateway.wait_for(2).await;
-    assert_eq!((seen[1].status, seen[1].body["token"].as_str()), (200, Some("tok-r")));
+    assert_eq!(
+        (seen[1].status, seen[1].body["token"].as_str()),
+        (200, Some("tok-r"))
+    );
     assert_eq!(seen[1].body, seen[0].body);
     quiet(&gateway, 2, Duration::from_millis(500)).await;
 }

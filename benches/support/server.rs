@@ -19,7 +19,14 @@ pub struct Server {
     pub base: String,
     pub client: reqwest::Client,
     pub dir: PathBuf,
-    _child: tokio::process::Child,
+    /// The database it serves (a bench may fill it directly).
+    #[allow(dead_code, reason = "not every bench fills its database directly")]
+    pub database_url: String,
+    #[allow(
+        dead_code,
+        reason = "kept to kill the server on drop; its pid for the memory readings"
+    )]
+    child: tokio::process::Child,
 }
 
 impl Server {
@@ -81,8 +88,19 @@ impl Server {
             base,
             client,
             dir,
-            _child: child,
+            database_url,
+            child,
         }
+    }
+
+    /// The server's resident memory now, in KiB (Linux `/proc`); `None` elsewhere.
+    #[allow(dead_code, reason = "not every bench reads the server's memory")]
+    pub fn rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()?)).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
     }
 
     /// One GraphQL request as `token` (empty: anonymous).

@@ -12,6 +12,7 @@ use uuid::Uuid;
 mod bookings;
 mod content;
 mod offers;
+mod payments;
 
 use crate::accounts::entity::user;
 use crate::accounts::service::{create_active_account, NewAccount};
@@ -148,6 +149,7 @@ pub struct Seeded {
     pub bookings: usize,
     pub offers: usize,
     pub documents: usize,
+    pub payments: usize,
 }
 
 fn viewer_of(user: &user::Model) -> Viewer {
@@ -416,6 +418,7 @@ pub async fn seed(state: &AppState) -> Result<Seeded, String> {
     let bookings = bookings::seed(state, &admin, &staff, &customers, &stock, &owned).await?;
     let offers = offers::seed(state, &admin, &customers).await?;
     let documents = content::seed(state, &admin).await?;
+    let payments = payments::seed(state, &admin, &staff[0]).await?;
     Ok(Seeded {
         accounts,
         units: UNITS,
@@ -425,6 +428,7 @@ pub async fn seed(state: &AppState) -> Result<Seeded, String> {
         bookings,
         offers,
         documents,
+        payments,
     })
 }
 

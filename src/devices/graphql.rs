@@ -12,9 +12,11 @@ pub struct Device(pub device::Model);
 /// A phone or browser registered for the viewer's push notifications.
 #[Object]
 impl Device {
+    /// The device's id.
     async fn id(&self) -> ID {
         to_id(self.0.id)
     }
+    /// IOS, ANDROID or WEB.
     async fn platform(&self) -> DevicePlatform {
         self.0.platform
     }
@@ -22,6 +24,7 @@ impl Device {
     async fn name(&self) -> Option<&str> {
         self.0.name.as_deref()
     }
+    /// When it was first registered by this user.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -61,14 +64,8 @@ impl DevicesMutation {
         name: Option<String>,
     ) -> Result<Device> {
         Ok(Device(
-            service::register_device(
-                state(ctx)?,
-                viewer(ctx)?,
-                &token,
-                platform,
-                name.as_deref(),
-            )
-            .await?,
+            service::register_device(state(ctx)?, viewer(ctx)?, &token, platform, name.as_deref())
+                .await?,
         ))
     }
 

@@ -20,6 +20,12 @@ impl ExportsMutation {
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
     ) -> Result<String> {
-        Ok(grant::export_url(state(ctx)?, viewer(ctx)?, kind, from, to)?)
+        Ok(grant::export_url(
+            state(ctx)?,
+            viewer(ctx)?,
+            kind,
+            from,
+            to,
+        )?)
     }
 }

@@ -81,8 +81,12 @@ async fn batch(
 ) -> AppResult<Rows> {
     let db = &state.db;
     match kind {
-        ExportKind::Units => crate::units::service::export_rows(db, viewer, span, after, BATCH).await,
-        ExportKind::Sales => crate::sales::service::export_rows(db, viewer, span, after, BATCH).await,
+        ExportKind::Units => {
+            crate::units::service::export_rows(db, viewer, span, after, BATCH).await
+        }
+        ExportKind::Sales => {
+            crate::sales::service::export_rows(db, viewer, span, after, BATCH).await
+        }
         ExportKind::Bookings => {
             crate::bookings::service::export_rows(db, viewer, span, after, BATCH).await
         }
@@ -148,10 +152,7 @@ pub fn stream(
                     }
                     Err(err) => {
                         tracing::error!(?kind, error = ?err, "export failed midway");
-                        Some((
-                            Err(std::io::Error::other("the export failed")),
-                            Next::Done,
-                        ))
+                        Some((Err(std::io::Error::other("the export failed")), Next::Done))
                     }
                 },
             }

@@ -26,6 +26,7 @@ pub struct Payment(pub payment::Model);
 /// Money received for a booking or a sale: at the counter, or online through the provider.
 #[Object]
 impl Payment {
+    /// The payment's id.
     async fn id(&self) -> ID {
         to_id(self.0.id)
     }
@@ -41,6 +42,7 @@ impl Payment {
     async fn method(&self) -> PaymentMethod {
         self.0.method
     }
+    /// PENDING (online, not settled), SUCCEEDED, FAILED or REFUNDED (in full).
     async fn status(&self) -> PaymentStatus {
         self.0.status
     }
@@ -83,9 +85,11 @@ impl Payment {
     async fn refunded_amount(&self) -> Decimal {
         money::decimal(self.0.refunded_cents)
     }
+    /// When it was made (online: started).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When its status or refunds last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -121,9 +125,9 @@ pub async fn status_of(
         .status(price_cents))
 }
 
-/// A started online payment: pay it at `checkoutUrl`.
 pub struct OnlinePayment(service::OnlinePayment);
 
+/// A started online payment: the customer pays it at `checkoutUrl`.
 #[Object]
 impl OnlinePayment {
     /// The payment, PENDING until the provider reports how it ended.
@@ -139,8 +143,11 @@ impl OnlinePayment {
 /// Received payments of one method.
 #[derive(SimpleObject)]
 pub struct MethodTotal {
+    /// How they were paid.
     pub method: PaymentMethod,
+    /// How many were received.
     pub count: i64,
+    /// Their amounts added up.
     pub amount: Decimal,
 }
 
@@ -180,7 +187,9 @@ impl From<service::PaymentStats> for PaymentStats {
 /// A payment received at the counter, for a booking or a sale (give one of the two).
 #[derive(InputObject)]
 pub struct RecordPaymentInput {
+    /// The booking paid (or give `saleId`).
     pub booking_id: Option<ID>,
+    /// The sale paid (or give `bookingId`).
     pub sale_id: Option<ID>,
     /// Greater than zero; at most what is left to pay.
     pub amount: Decimal,
@@ -279,7 +288,11 @@ impl PaymentsMutation {
 
     /// The booking's customer pays what is left online: a PENDING payment and the provider's
     /// checkout URL (the same one again while it is under way).
-    async fn start_online_payment(&self, ctx: &Context<'_>, booking_id: ID) -> Result<OnlinePayment> {
+    async fn start_online_payment(
+        &self,
+        ctx: &Context<'_>,
+        booking_id: ID,
+    ) -> Result<OnlinePayment> {
         let id = parse_id("bookingId", &booking_id)?;
         Ok(OnlinePayment(
             service::start_online_payment(state(ctx)?, viewer(ctx)?, id).await?,

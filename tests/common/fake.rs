@@ -33,7 +33,11 @@ pub struct Fake {
     inner: Arc<Mutex<Inner>>,
 }
 
-async fn answer(State(fake): State<Fake>, headers: HeaderMap, Json(body): Json<Value>) -> impl IntoResponse {
+async fn answer(
+    State(fake): State<Fake>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> impl IntoResponse {
     let key = body["token"].as_str().unwrap_or_default().to_string();
     let (status, delay, n) = {
         let mut inner = fake.inner.lock().unwrap();
@@ -53,7 +57,9 @@ async fn answer(State(fake): State<Fake>, headers: HeaderMap, Json(body): Json<V
     let order = format!("ord-{n}");
     (
         StatusCode::from_u16(status).unwrap(),
-        Json(json!({ "id": order, "checkoutUrl": format!("https://pay.example/checkout/{order}") })),
+        Json(
+            json!({ "id": order, "checkoutUrl": format!("https://pay.example/checkout/{order}") }),
+        ),
     )
 }
 

@@ -162,10 +162,7 @@ pub async fn queue_pushes(
         .select_from(select)
         .map_err(AppError::internal)?
         .to_owned();
-    let queued = db
-        .execute(&insert)
-        .await?
-        .rows_affected();
+    let queued = db.execute(&insert).await?.rows_affected();
     Ok(if queued > 0 {
         Outbox::of(Topic::Push, PushQueued)
     } else {

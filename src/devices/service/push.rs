@@ -68,7 +68,10 @@ pub async fn next_push_due(db: &impl sea_orm::ConnectionTrait) -> AppResult<Opti
 
 /// The delivery, while the server serves: started with when the first push is due (read before
 /// serving), then woken by `PushQueued` events and by its own retry times.
-pub fn spawn_pushes(state: AppState, first_due: Option<DateTime<Utc>>) -> tokio::task::JoinHandle<()> {
+pub fn spawn_pushes(
+    state: AppState,
+    first_due: Option<DateTime<Utc>>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut wakes = Box::pin(state.events.subscribe(Topic::Push));
         let mut due = first_due;
@@ -161,7 +164,7 @@ pub async fn deliver_due(state: &AppState) -> AppResult<Option<DateTime<Utc>>> {
 /// Takes a due push for this instance: moves its time a lease ahead if nobody did meanwhile.
 async fn claim(state: &AppState, job: &push_job::Model, now: DateTime<Utc>) -> AppResult<bool> {
     let moved = push_job::Entity::update_many()
-        .col_expr(push_job::Column::NextAttemptAt, Expr::val(now + LEASE).into())
+        .col_expr(push_job::Column::NextAttemptAt, Expr::val(now + LEASE))
         .filter(push_job::Column::NotificationId.eq(job.notification_id))
         .filter(push_job::Column::DeviceId.eq(job.device_id))
         .filter(push_job::Column::NextAttemptAt.eq(job.next_attempt_at))
@@ -228,10 +231,10 @@ async fn settle(state: &AppState, job: push_job::Model, outcome: Outcome) -> App
             let wait = settings.push_retry_base.saturating_mul(factor);
             let wait = chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::hours(1));
             push_job::Entity::update_many()
-                .col_expr(push_job::Column::Attempts, Expr::val(attempts).into())
+                .col_expr(push_job::Column::Attempts, Expr::val(attempts))
                 .col_expr(
                     push_job::Column::NextAttemptAt,
-                    Expr::val(clock::now() + wait).into(),
+                    Expr::val(clock::now() + wait),
                 )
                 .filter(push_job::Column::NotificationId.eq(job.notification_id))
                 .filter(push_job::Column::DeviceId.eq(job.device_id))

@@ -75,6 +75,8 @@ const LIST_BOUNDS: &[(&str, &str, u64)] = &[
         "socialLinks",
         crate::content::service::MAX_LINKS as u64,
     ),
+    // One total per payment method.
+    ("PaymentStats", "byMethod", 6),
     // A day has at most 25 hours: 25 hourly test drives, 50 half-hour appointments.
     ("Query", "availableTestDriveSlots", 25),
     ("Query", "appointmentAvailability", 50),

@@ -133,7 +133,9 @@ pub async fn totals_of(
     subjects: &[Subject],
 ) -> AppResult<HashMap<Subject, Totals>> {
     let sum = |case: &str| Expr::cust(format!("CAST(COALESCE(SUM({case}), 0) AS BIGINT)"));
-    let rows: Vec<(Option<Uuid>, Option<Uuid>, i64, i64, i64)> = payment::Entity::find()
+    /// Booking, sale, paid, refunded, pending.
+    type Sums = (Option<Uuid>, Option<Uuid>, i64, i64, i64);
+    let rows: Vec<Sums> = payment::Entity::find()
         .select_only()
         .column(payment::Column::BookingId)
         .column(payment::Column::SaleId)
@@ -310,10 +312,14 @@ pub async fn refund_payment(
     match found.status {
         PaymentStatus::Succeeded => {}
         PaymentStatus::Refunded => {
-            return Err(AppError::conflict("This payment is already refunded in full."))
+            return Err(AppError::conflict(
+                "This payment is already refunded in full.",
+            ))
         }
         PaymentStatus::Pending | PaymentStatus::Failed => {
-            return Err(AppError::conflict("Only a received payment can be refunded."))
+            return Err(AppError::conflict(
+                "Only a received payment can be refunded.",
+            ))
         }
     }
     let cents = asked.unwrap_or(found.amount_cents - found.refunded_cents);
@@ -332,7 +338,7 @@ pub async fn refund_payment(
             .finally(Expr::val(PaymentStatus::Succeeded))
             .into(),
         )
-        .col_expr(payment::Column::UpdatedAt, Expr::val(now).into())
+        .col_expr(payment::Column::UpdatedAt, Expr::val(now))
         .filter(payment::Column::Id.eq(id))
         .filter(payment::Column::Status.eq(PaymentStatus::Succeeded))
         .filter(after.lte(Expr::col(payment::Column::AmountCents)))

@@ -93,7 +93,9 @@ pub async fn start_online_payment(
         .unwrap_or_default();
     let due = totals.due_cents(payable.price_cents);
     if due <= 0 {
-        return Err(AppError::conflict("Nothing is left to pay on this booking."));
+        return Err(AppError::conflict(
+            "Nothing is left to pay on this booking.",
+        ));
     }
     let now = clock::now();
     let pending = payment::Model {
@@ -182,7 +184,9 @@ async fn order(state: &AppState, url: &str, pending: &payment::Model) -> AppResu
     let usable = url::Url::parse(&ordered.checkout_url)
         .is_ok_and(|u| matches!(u.scheme(), "https" | "http"));
     if ordered.id.is_empty() || ordered.id.len() > 200 || !usable {
-        return Err(unavailable("an order without an id or a checkout URL".into()));
+        return Err(unavailable(
+            "an order without an id or a checkout URL".into(),
+        ));
     }
     Ok(ordered)
 }
@@ -190,8 +194,8 @@ async fn order(state: &AppState, url: &str, pending: &payment::Model) -> AppResu
 /// Moves a PENDING payment to `to` (one conditional statement); whether it moved.
 async fn settle(db: &impl ConnectionTrait, id: Uuid, to: PaymentStatus) -> AppResult<bool> {
     let moved = payment::Entity::update_many()
-        .col_expr(payment::Column::Status, Expr::val(to).into())
-        .col_expr(payment::Column::UpdatedAt, Expr::val(clock::now()).into())
+        .col_expr(payment::Column::Status, Expr::val(to))
+        .col_expr(payment::Column::UpdatedAt, Expr::val(clock::now()))
         .filter(payment::Column::Id.eq(id))
         .filter(payment::Column::Status.eq(PaymentStatus::Pending))
         .exec(db)
@@ -288,21 +292,20 @@ pub async fn receive_webhook(
     let txn = state.db.begin().await?;
     // First a write: the event's id is the key, so the second copy inserts nothing (waiting
     // for the first copy's transaction when both arrive at once).
-    let stored = provider_event::Entity::insert(provider_event::ActiveModel::from(
-        provider_event::Model {
+    let stored =
+        provider_event::Entity::insert(provider_event::ActiveModel::from(provider_event::Model {
             event_id: event.event_id.clone(),
             payment_id: None,
             status: event.status.clone(),
             received_at: clock::now(),
-        },
-    ))
-    .on_conflict(
-        OnConflict::column(provider_event::Column::EventId)
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(&txn)
-    .await?;
+        }))
+        .on_conflict(
+            OnConflict::column(provider_event::Column::EventId)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
     if stored == 0 {
         return Ok(WebhookOutcome::Replayed);
     }
@@ -317,7 +320,7 @@ pub async fn receive_webhook(
         return Ok(WebhookOutcome::Ignored);
     };
     provider_event::Entity::update_many()
-        .col_expr(provider_event::Column::PaymentId, Expr::val(found.id).into())
+        .col_expr(provider_event::Column::PaymentId, Expr::val(found.id))
         .filter(provider_event::Column::EventId.eq(event.event_id.as_str()))
         .exec(&txn)
         .await?;

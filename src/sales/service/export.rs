@@ -38,7 +38,9 @@ pub async fn export_rows(
     if let Some(to) = span.to {
         query = query.filter(sale::Column::SoldOn.lte(to));
     }
-    let sales = batch_of(query, sale::Column::Id, after, limit).all(db).await?;
+    let sales = batch_of(query, sale::Column::Id, after, limit)
+        .all(db)
+        .await?;
     Ok(sales
         .into_iter()
         .map(|s| {
@@ -53,7 +55,10 @@ pub async fn export_rows(
                 cell(s.buyer_id),
                 sea_orm::ActiveEnum::to_value(&s.payment_method),
                 cell(s.salesperson_id),
-                cell(s.commission_rate_bp.map(|bp| Decimal::new(i64::from(bp), 4))),
+                cell(
+                    s.commission_rate_bp
+                        .map(|bp| Decimal::new(i64::from(bp), 4)),
+                ),
                 amount(s.commission_cents),
                 cell(s.notes),
                 instant(Some(s.created_at)),

@@ -40,7 +40,9 @@ pub async fn export_rows(
     if let Some(end) = span.end {
         query = query.filter(unit::Column::CreatedAt.lt(end));
     }
-    let units = batch_of(query, unit::Column::Id, after, limit).all(db).await?;
+    let units = batch_of(query, unit::Column::Id, after, limit)
+        .all(db)
+        .await?;
     let owners: Vec<Uuid> = units.iter().filter_map(|u| u.owner_id).collect();
     let emails: std::collections::HashMap<Uuid, String> = accounts::users_by_ids(db, &owners)
         .await?
