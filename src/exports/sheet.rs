@@ -36,6 +36,18 @@ pub fn batch_of<E: EntityTrait>(
     query.order_by_asc(id).limit(limit)
 }
 
+/// Narrows an export's query to the span's instants on `column` (`[start, end)`).
+pub fn within<E: EntityTrait>(query: Select<E>, column: E::Column, span: &Span) -> Select<E> {
+    let query = match span.start {
+        Some(start) => query.filter(column.gte(start)),
+        None => query,
+    };
+    match span.end {
+        Some(end) => query.filter(column.lt(end)),
+        None => query,
+    }
+}
+
 /// A cell of an optional value: empty when absent.
 pub fn cell<T: ToString>(value: Option<T>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()

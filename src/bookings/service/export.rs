@@ -2,7 +2,7 @@
 //! start, with what their payments say.
 
 use super::*;
-use crate::exports::sheet::{amount, batch_of, cell, instant, Rows};
+use crate::exports::sheet::{amount, batch_of, cell, instant, within, Rows};
 use crate::exports::Span;
 use crate::payments::service as payments;
 use crate::payments::types::Subject;
@@ -35,18 +35,17 @@ pub async fn export_rows(
     after: Option<Uuid>,
     limit: u64,
 ) -> AppResult<Rows> {
-    let Some(mut query) = visible(viewer)? else {
+    let Some(query) = visible(viewer)? else {
         return Ok(Rows::new());
     };
-    if let Some(start) = span.start {
-        query = query.filter(booking::Column::StartsAt.gte(start));
-    }
-    if let Some(end) = span.end {
-        query = query.filter(booking::Column::StartsAt.lt(end));
-    }
-    let rows = batch_of(query, booking::Column::Id, after, limit)
-        .all(db)
-        .await?;
+    let rows = batch_of(
+        within(query, booking::Column::StartsAt, span),
+        booking::Column::Id,
+        after,
+        limit,
+    )
+    .all(db)
+    .await?;
     let customers: Vec<Uuid> = rows.iter().map(|b| b.customer_id).collect();
     let emails: std::collections::HashMap<Uuid, String> = accounts::users_by_ids(db, &customers)
         .await?

@@ -1,7 +1,7 @@
 //! The payments' CSV export: every payment (staff; a customer their own), by when it was made.
 
 use super::*;
-use crate::exports::sheet::{amount, batch_of, cell, instant, Rows};
+use crate::exports::sheet::{amount, batch_of, cell, instant, within, Rows};
 use crate::exports::Span;
 
 pub const EXPORT_HEADER: [&str; 14] = [
@@ -29,18 +29,17 @@ pub async fn export_rows(
     after: Option<Uuid>,
     limit: u64,
 ) -> AppResult<Rows> {
-    let Some(mut query) = visible(viewer) else {
+    let Some(query) = visible(viewer) else {
         return Ok(Rows::new());
     };
-    if let Some(start) = span.start {
-        query = query.filter(payment::Column::CreatedAt.gte(start));
-    }
-    if let Some(end) = span.end {
-        query = query.filter(payment::Column::CreatedAt.lt(end));
-    }
-    let rows = batch_of(query, payment::Column::Id, after, limit)
-        .all(db)
-        .await?;
+    let rows = batch_of(
+        within(query, payment::Column::CreatedAt, span),
+        payment::Column::Id,
+        after,
+        limit,
+    )
+    .all(db)
+    .await?;
     Ok(rows
         .into_iter()
         .map(|p| {

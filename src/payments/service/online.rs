@@ -76,16 +76,24 @@ pub async fn start_online_payment(
         .one(&txn)
         .await?;
     if let Some(pending) = under_way {
-        txn.commit().await?;
-        return match pending.checkout_url.clone() {
-            Some(checkout_url) => Ok(OnlinePayment {
+        if let Some(checkout_url) = pending.checkout_url.clone() {
+            txn.commit().await?;
+            return Ok(OnlinePayment {
                 payment: pending,
                 checkout_url,
-            }),
-            None => Err(AppError::conflict(
+            });
+        }
+        // Ordered by a request still waiting for the provider; or by one that never finished
+        // (the process stopped): once the provider's deadline is long past, it failed.
+        let deadline = settings.provider_timeout + std::time::Duration::from_secs(30);
+        let stale = chrono::TimeDelta::from_std(deadline)
+            .is_ok_and(|d| pending.created_at + d < clock::now());
+        if !stale {
+            return Err(AppError::conflict(
                 "An online payment of this booking is being started; try again in a moment.",
-            )),
-        };
+            ));
+        }
+        settle(&txn, pending.id, PaymentStatus::Failed).await?;
     }
     let totals = totals_of(&txn, &[subject])
         .await?

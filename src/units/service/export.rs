@@ -1,7 +1,7 @@
 //! The units' CSV export: the units the viewer sees (as `units` shows them), by when they were added.
 
 use super::*;
-use crate::exports::sheet::{amount, batch_of, cell, instant, Rows};
+use crate::exports::sheet::{amount, batch_of, cell, instant, within, Rows};
 use crate::exports::Span;
 
 pub const EXPORT_HEADER: [&str; 15] = [
@@ -34,15 +34,14 @@ pub async fn export_rows(
     if let Some(ids) = visible_ids(&audience(viewer)?) {
         query = query.filter(Expr::col((unit::Entity, unit::Column::Id)).in_subquery(ids));
     }
-    if let Some(start) = span.start {
-        query = query.filter(unit::Column::CreatedAt.gte(start));
-    }
-    if let Some(end) = span.end {
-        query = query.filter(unit::Column::CreatedAt.lt(end));
-    }
-    let units = batch_of(query, unit::Column::Id, after, limit)
-        .all(db)
-        .await?;
+    let units = batch_of(
+        within(query, unit::Column::CreatedAt, span),
+        unit::Column::Id,
+        after,
+        limit,
+    )
+    .all(db)
+    .await?;
     let owners: Vec<Uuid> = units.iter().filter_map(|u| u.owner_id).collect();
     let emails: std::collections::HashMap<Uuid, String> = accounts::users_by_ids(db, &owners)
         .await?

@@ -2,7 +2,7 @@
 //! by when they were opened.
 
 use super::*;
-use crate::exports::sheet::{amount, batch_of, cell, instant, Rows};
+use crate::exports::sheet::{amount, batch_of, cell, instant, within, Rows};
 use crate::exports::Span;
 
 pub const EXPORT_HEADER: [&str; 12] = [
@@ -28,18 +28,17 @@ pub async fn export_rows(
     after: Option<Uuid>,
     limit: u64,
 ) -> AppResult<Rows> {
-    let Some(mut query) = visible_records(viewer)? else {
+    let Some(query) = visible_records(viewer)? else {
         return Ok(Rows::new());
     };
-    if let Some(start) = span.start {
-        query = query.filter(service_record::Column::CreatedAt.gte(start));
-    }
-    if let Some(end) = span.end {
-        query = query.filter(service_record::Column::CreatedAt.lt(end));
-    }
-    let records = batch_of(query, service_record::Column::Id, after, limit)
-        .all(db)
-        .await?;
+    let records = batch_of(
+        within(query, service_record::Column::CreatedAt, span),
+        service_record::Column::Id,
+        after,
+        limit,
+    )
+    .all(db)
+    .await?;
     Ok(records
         .into_iter()
         .map(|r| {
