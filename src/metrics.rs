@@ -22,6 +22,8 @@ pub struct Metrics {
     http_requests: AtomicU64,
     db_statements: AtomicU64,
     db_failures: AtomicU64,
+    /// Objects of opted-in types answered by the fast path, and handed to their resolvers whole.
+    in_place: [AtomicU64; 2],
 }
 
 impl Metrics {
@@ -56,6 +58,19 @@ impl Metrics {
     }
 
     /// SQL statements run since start (tests use it to catch N+1 queries).
+    /// An object of an opted-in type was answered in place (`true`) or by its resolvers.
+    pub fn record_in_place(&self, filled: bool) {
+        self.in_place[usize::from(!filled)].fetch_add(1, Relaxed);
+    }
+
+    /// Objects answered in place, and handed to their resolvers.
+    pub fn in_place(&self) -> (u64, u64) {
+        (
+            self.in_place[0].load(Relaxed),
+            self.in_place[1].load(Relaxed),
+        )
+    }
+
     pub fn statements(&self) -> u64 {
         self.db_statements.load(Relaxed)
     }
@@ -132,6 +147,18 @@ impl Metrics {
             "autohub_db_statement_failures_total {}",
             self.db_failures.load(Relaxed)
         );
+        let _ = writeln!(
+            out,
+            "# HELP autohub_graphql_objects_total Objects of the types with plain fields, by how they were answered."
+        );
+        let _ = writeln!(out, "# TYPE autohub_graphql_objects_total counter");
+        for (path, count) in ["in_place", "resolvers"].iter().zip(&self.in_place) {
+            let _ = writeln!(
+                out,
+                "autohub_graphql_objects_total{{path=\"{path}\"}} {}",
+                count.load(Relaxed)
+            );
+        }
         out
     }
 }

@@ -618,22 +618,6 @@ async fn a_page_shows_every_field_exactly_as_the_unit_itself_does() {
     ] {
         agree(shape, fragment).await;
     }
-    // Filled in place, and through the resolvers (a fragment sends a whole selection to them):
-    // alike, for units, owners and photos.
-    let unit = "id vin make model year mileage status isListed listPrice createdAt trim notes";
-    let user = "__typename id firstName lastName fullName avatarUrl";
-    let photo = "__typename id url altText position isPrimary contentType";
-    let in_place = page(
-        format!("{unit} owner {{ {user} }} primaryPhoto {{ {photo} }} photos {{ {photo} }}"),
-        "",
-    )
-    .await;
-    let resolved = page(format!(
-        "... on Unit {{ {unit} owner {{ ... on User {{ {user} }} }}
-         primaryPhoto {{ ... on UnitPhoto {{ {photo} }} }} photos {{ ... on UnitPhoto {{ {photo} }} }} }}"
-    ), "")
-    .await;
-    assert_eq!(in_place, resolved);
     let full_node = nodes.iter().find(|n| n["id"] == json!(full)).unwrap();
     assert_eq!(full_node["trim"], "XLE");
     assert_eq!(full_node["owner"]["phone"], "+15550100007");

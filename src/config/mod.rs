@@ -129,6 +129,9 @@ pub struct Config {
     pub graphiql_enabled: bool,
     pub graphiql_cdn_url: Option<String>,
     pub introspection_enabled: bool,
+    /// Plain fields of the objects that opt in are filled in place (`graphql::in_place`); off,
+    /// every field goes through its resolver (to compare the two, or to measure the gain).
+    pub graphql_in_place: bool,
     pub limits: QueryLimits,
     pub log_format: LogFormat,
     /// Log filter in `RUST_LOG` syntax.
@@ -382,6 +385,7 @@ impl Config {
             graphiql_enabled: vars.flag("GRAPHIQL_ENABLED", !production)?,
             graphiql_cdn_url: vars.raw("GRAPHIQL_CDN_URL"),
             introspection_enabled: vars.flag("INTROSPECTION_ENABLED", !production)?,
+            graphql_in_place: vars.flag("GRAPHQL_IN_PLACE", true)?,
             limits: QueryLimits {
                 max_depth: vars.positive("QUERY_MAX_DEPTH", 12)?,
                 max_cost: vars.positive("QUERY_MAX_COMPLEXITY", 20_000)?,

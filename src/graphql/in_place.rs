@@ -2,8 +2,14 @@
 //! boxed future and a task of its own; a page of units asks for a few hundred fields, nearly all
 //! values at hand (a unit's columns, its owner's name, its photo's URL). `InPlace<T>` answers
 //! those directly and hands the others (relations, anything that loads or checks) to `T`'s own
-//! resolvers, all at once, so DataLoaders batch across a page as they did. A selection with a
-//! fragment or a directive, or one response key used twice, goes to `T` whole. (The schema has
+//! resolvers, all at once, so DataLoaders batch across a page as they did.
+//!
+//! Every shape a client sends takes this way: `__typename`, aliases, inline fragments and named
+//! fragments on `T` (Apollo and Relay colocate them), a field asked twice (a fragment's `id`
+//! beside the query's), and `@include`/`@skip` (async-graphql drops the selections they skip
+//! before execution, with literal or variable conditions alike). Only what needs merging or
+//! another type goes to `T` whole: a relation asked twice under one key (its selections would
+//! merge), a fragment on an interface or union, or a directive of another kind. (The schema has
 //! no extension, which would expect to see every field.) `InPlace<T>` registers as `T`: the
 //! schema does not change. `tests/units.rs` checks that both ways answer alike.
 
@@ -11,7 +17,7 @@ use std::borrow::Cow;
 
 use async_graphql::futures_util::future::join_all;
 use async_graphql::indexmap::IndexMap;
-use async_graphql::parser::types::{Field, Selection, SelectionSet};
+use async_graphql::parser::types::{Field, Selection, SelectionSet, TypeCondition};
 use async_graphql::registry::Registry;
 use async_graphql::{
     ContainerType, Context, ContextSelectionSet, InputType, OutputType, Positioned, ServerResult,
@@ -33,21 +39,64 @@ pub fn value<T: InputType>(v: T) -> Value {
 /// `T`, with its plain fields filled in place.
 pub struct InPlace<T>(pub T);
 
-impl<T> InPlace<T> {
-    /// Only fields, none with a directive, each response key once.
-    fn simple(selection: &SelectionSet) -> bool {
-        let mut keys = Vec::with_capacity(selection.items.len());
+impl<T: OutputType> InPlace<T> {
+    /// The fields of `selection` in response order, fragments on `T` spread in place and each
+    /// response key once; `None` when the selection needs the general executor (see above).
+    fn flatten<'a>(
+        ctx: &ContextSelectionSet<'a>,
+        selection: &'a SelectionSet,
+        fields: &mut Vec<&'a Positioned<Field>>,
+    ) -> Option<()> {
+        let on_this_type = |condition: Option<&Positioned<TypeCondition>>| {
+            condition.is_none_or(|c| c.node.on.node.as_str() == T::type_name())
+        };
         for item in &selection.items {
-            let Selection::Field(f) = &item.node else {
-                return false;
-            };
-            let key = &f.node.response_key().node;
-            if !f.node.directives.is_empty() || keys.contains(&key) {
-                return false;
+            match &item.node {
+                Selection::Field(f) => {
+                    if !f.node.directives.is_empty() {
+                        return None;
+                    }
+                    let key = &f.node.response_key().node;
+                    match fields
+                        .iter()
+                        .find(|seen| &seen.node.response_key().node == key)
+                    {
+                        // Asked twice: one value, if it has no selection of its own to merge.
+                        Some(seen) => {
+                            let leaf =
+                                |f: &Positioned<Field>| f.node.selection_set.node.items.is_empty();
+                            if !(leaf(seen) && leaf(f)) {
+                                return None;
+                            }
+                        }
+                        None => fields.push(f),
+                    }
+                }
+                Selection::InlineFragment(fragment) => {
+                    let fragment = &fragment.node;
+                    if !fragment.directives.is_empty()
+                        || !on_this_type(fragment.type_condition.as_ref())
+                    {
+                        return None;
+                    }
+                    Self::flatten(ctx, &fragment.selection_set.node, fields)?;
+                }
+                Selection::FragmentSpread(spread) => {
+                    if !spread.node.directives.is_empty() {
+                        return None;
+                    }
+                    let fragment = ctx
+                        .query_env
+                        .fragments
+                        .get(&spread.node.fragment_name.node)?;
+                    if !on_this_type(Some(&fragment.node.type_condition)) {
+                        return None;
+                    }
+                    Self::flatten(ctx, &fragment.node.selection_set.node, fields)?;
+                }
             }
-            keys.push(key);
         }
-        true
+        Some(())
     }
 }
 
@@ -65,15 +114,19 @@ impl<T: PlainFields + ContainerType> OutputType for InPlace<T> {
         ctx: &ContextSelectionSet<'_>,
         field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        if !Self::simple(&ctx.item.node) {
+        let state = ctx.data::<crate::app::AppState>().ok();
+        let enabled = state.is_some_and(|s| s.config.graphql_in_place);
+        let mut fields = Vec::with_capacity(ctx.item.node.items.len());
+        let filled = enabled && Self::flatten(ctx, &ctx.item.node, &mut fields).is_some();
+        if let Some(state) = state {
+            state.metrics.record_in_place(filled);
+        }
+        if !filled {
             return OutputType::resolve(&self.0, ctx, field).await;
         }
-        let mut values = Vec::with_capacity(ctx.item.node.items.len());
+        let mut values = Vec::with_capacity(fields.len());
         let mut others = Vec::new();
-        for selection in &ctx.item.node.items {
-            let Selection::Field(f) = &selection.node else {
-                continue;
-            };
+        for f in fields {
             let name = f.node.name.node.as_str();
             let value = if name == "__typename" {
                 Some(Value::String(T::type_name().into_owned()))
