@@ -6,18 +6,22 @@
 //! second and p50/p99 latency of
 //!
 //! - `units(first: 20, filter: {isListed: true})` newest first with owner and primary photo,
-//!   without and with `totalCount` (the reference's keyset and counted pages), and
+//!   without and with `totalCount` (the reference's keyset and counted pages), as plain text and
+//!   as Apollo Client writes it (`__typename` on every object, the node as a named fragment), and
 //! - `unit(id)` with its service records and their technicians.
 //!
 //! With `wrk` installed it also runs `benches/wrk/bench.sh` (one bounded wrk run: 2 threads,
-//! 64 connections, 3 s warm-up, 10 s) against the same pages, and against a reference server's
-//! keyset and counted pages (`GET /units/keyset?page_size=20`, `GET /units?page_size=20`) when
-//! `--reference URL` is given, alternating the two, so both sides are measured by one driver in
-//! one sitting.
+//! 64 connections, 3 s warm-up, 10 s) against the four page shapes and, when `--reference URL` is
+//! given, against a reference server's keyset and counted pages (`GET /units/keyset?page_size=20`,
+//! `GET /units?page_size=20`), interleaved: each of `--rounds` rounds (3 by default) runs every
+//! shape right after its reference page, and the summary gives each shape's median of the
+//! per-round ratios (ours / the reference's requests per second).
 //!
 //! Run: `cargo bench --bench units -- [--units 10000] [--pg postgres://user@host:port/postgres]
-//!       [--reference http://127.0.0.1:8003] [--conns 64] [--seconds 10] [--serve]`
-//! (`--serve` seeds, starts the server, prints its address and a token, and waits.)
+//!       [--reference http://127.0.0.1:8003] [--rounds 3] [--wrk-only] [--conns 64] [--seconds 10]
+//!       [--serve]`
+//! (`--wrk-only` skips our own load generator; `--serve` seeds, starts the server, prints its
+//! address and a token, and waits.)
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -46,6 +50,23 @@ const PAGE: &str = "query($count: Boolean!) { units(first: 20, filter: { isListe
     owner { id firstName lastName } primaryPhoto { url } } }
   pageInfo { hasNextPage endCursor } } }";
 
+/// The same page as Apollo Client sends it: `__typename` on every object, the node's fields in a
+/// named fragment colocated with the component that shows a card.
+const APOLLO_PAGE: &str = "query UnitsPage($count: Boolean!) { units(first: 20, filter: { isListed: true }) {
+  __typename totalCount @include(if: $count)
+  edges { __typename cursor node { __typename ...UnitCard } }
+  pageInfo { __typename hasNextPage endCursor } } }
+fragment UnitCard on Unit { __typename id vin make model year mileage listPrice status isListed createdAt
+  owner { __typename id firstName lastName } primaryPhoto { __typename url } }";
+
+/// The page shapes measured: name, query, with `totalCount`, and the reference page it is held to.
+const SHAPES: [(&str, &str, bool); 4] = [
+    ("plain", PAGE, false),
+    ("plain-count", PAGE, true),
+    ("apollo", APOLLO_PAGE, false),
+    ("apollo-count", APOLLO_PAGE, true),
+];
+
 const UNIT: &str = "query($id: ID!) { unit(id: $id) { id vin make model year mileage status
   serviceRecords(first: 10) { edges { node { id description status cost completedAt technician { id firstName lastName } } } } } }";
 
@@ -55,6 +76,8 @@ struct Args {
     reference: Option<String>,
     conns: usize,
     seconds: u64,
+    rounds: usize,
+    wrk_only: bool,
 }
 
 fn args() -> Args {
@@ -75,6 +98,8 @@ fn args() -> Args {
         seconds: value("--seconds")
             .and_then(|v| v.parse().ok())
             .unwrap_or(10),
+        rounds: value("--rounds").and_then(|v| v.parse().ok()).unwrap_or(3),
+        wrk_only: all.iter().any(|a| a == "--wrk-only"),
     }
 }
 
@@ -172,18 +197,21 @@ async fn main() {
         tokio::signal::ctrl_c().await.ok();
         return;
     }
-    // Sanity: the page has 20 listed units with owners and photos; the count matches.
-    let check = post(
-        &client,
-        &base,
-        &token,
-        json!({ "query": PAGE, "variables": { "count": true } }),
-    )
-    .await;
-    let edges = check["data"]["units"]["edges"]
-        .as_array()
-        .map_or(0, Vec::len);
-    assert_eq!(edges, 20, "{check}");
+    // Sanity: each shape's page has 20 listed units with owners and photos; the count matches.
+    let mut check = Value::Null;
+    for (name, query, count) in SHAPES {
+        check = post(
+            &client,
+            &base,
+            &token,
+            json!({ "query": query, "variables": { "count": count } }),
+        )
+        .await;
+        let edges = check["data"]["units"]["edges"]
+            .as_array()
+            .map_or(0, Vec::len);
+        assert_eq!(edges, 20, "{name}: {check}");
+    }
     println!(
         "listed units: {} (the page's totalCount)",
         check["data"]["units"]["totalCount"]
@@ -201,11 +229,16 @@ async fn main() {
         "name", "req/s", "p50_ms", "p99_ms", "errors"
     );
     let ids = Arc::new(unit_ids);
-    for (name, kind) in [
-        ("units page (no count)", Load::Fixed(body(false))),
-        ("units page + totalCount", Load::Fixed(body(true))),
-        ("unit(id) + service records", Load::Unit(ids.clone())),
-    ] {
+    let ours = if args.wrk_only {
+        Vec::new()
+    } else {
+        vec![
+            ("units page (no count)", Load::Fixed(body(false))),
+            ("units page + totalCount", Load::Fixed(body(true))),
+            ("unit(id) + service records", Load::Unit(ids.clone())),
+        ]
+    };
+    for (name, kind) in ours {
         let r = load(
             &client,
             &base,
@@ -222,7 +255,7 @@ async fn main() {
         );
     }
 
-    wrk_runs(&dir, &base, &token, args.reference.as_deref(), backend);
+    wrk_runs(&dir, &base, &token, &args, backend);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -318,14 +351,9 @@ async fn load(
     figures::gather(tasks, measured).await
 }
 
-/// The reference's driver (`bench.sh`, wrk) on our pages and, when given, the reference's pages.
-fn wrk_runs(
-    dir: &std::path::Path,
-    base: &str,
-    token: &str,
-    reference: Option<&str>,
-    backend: &str,
-) {
+/// The reference's driver (`bench.sh`, wrk) on our page shapes and, when given, the reference's
+/// pages, interleaved over `args.rounds` rounds; the median of the per-round ratios per shape.
+fn wrk_runs(dir: &std::path::Path, base: &str, token: &str, args: &Args, backend: &str) {
     let bench_sh = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/wrk/bench.sh");
     let has_wrk = std::process::Command::new("wrk")
         .arg("--version")
@@ -335,49 +363,90 @@ fn wrk_runs(
         println!("\n(wrk missing: skipping the wrk runs)");
         return;
     }
-    let mut runs: Vec<(String, String, Option<std::path::PathBuf>)> = Vec::new();
-    for (name, count) in [("keyset", false), ("count", true)] {
-        if let Some(reference) = reference {
-            let path = if count {
-                "/units?page_size=20"
-            } else {
-                "/units/keyset?page_size=20"
-            };
-            runs.push((
-                format!("reference-{name}"),
-                format!("{reference}{path}"),
-                None,
-            ));
-        }
-        let file = dir.join(format!("units-{name}.json"));
-        let body = json!({ "query": PAGE, "variables": { "count": count } });
-        std::fs::write(&file, body.to_string()).expect("body file");
-        runs.push((
-            format!("autohub-{name}"),
-            format!("{base}/graphql"),
-            Some(file),
-        ));
-    }
-    println!("\nbench.sh (wrk, 2 threads, 64 connections, 3 s warm-up, 10 s), {backend}:");
-    let mut first = true;
-    for (name, url, body) in runs {
+    // One bench.sh run; its requests per second.
+    let run = |name: &str, url: &str, body: Option<&std::path::Path>, header: bool| {
         let mut command = std::process::Command::new("bash");
-        command.arg(&bench_sh).arg(&name).arg(&url);
-        if let Some(body) = &body {
+        command.arg(&bench_sh).arg(name).arg(url);
+        if let Some(body) = body {
             command
                 .arg("POST")
                 .arg(body)
                 .arg(format!("Authorization: Bearer {token}"));
         }
         command.env("LOG_DIR", dir.join("runs"));
-        if first {
+        if header {
             command.env("HEADER_LINE", "1");
-            first = false;
         }
         match command.output() {
-            Ok(out) => print!("{}", String::from_utf8_lossy(&out.stdout)),
-            Err(err) => println!("{name}: bench.sh failed: {err}"),
+            Ok(out) => {
+                let text = String::from_utf8_lossy(&out.stdout).to_string();
+                print!("{text}");
+                text.lines()
+                    .last()
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|rps| rps.parse::<f64>().ok())
+            }
+            Err(err) => {
+                println!("{name}: bench.sh failed: {err}");
+                None
+            }
         }
+    };
+    let mut files = Vec::new();
+    for (name, query, count) in SHAPES {
+        let file = dir.join(format!("units-{name}.json"));
+        let body = json!({ "query": query, "variables": { "count": count } });
+        std::fs::write(&file, body.to_string()).expect("body file");
+        files.push(file);
+    }
+    println!(
+        "\nbench.sh (wrk, 2 threads, 64 connections, 3 s warm-up, 10 s), {backend}, {} rounds:",
+        args.rounds
+    );
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); SHAPES.len()];
+    let mut header = true;
+    for round in 1..=args.rounds {
+        println!("round {round}");
+        for ((name, _, count), file) in SHAPES.iter().zip(&files) {
+            let reference = args.reference.as_deref().and_then(|reference| {
+                let (label, path) = if *count {
+                    ("count", "/units?page_size=20")
+                } else {
+                    ("keyset", "/units/keyset?page_size=20")
+                };
+                run(
+                    &format!("reference-{label}"),
+                    &format!("{reference}{path}"),
+                    None,
+                    std::mem::take(&mut header),
+                )
+            });
+            let ours = run(
+                &format!("autohub-{name}"),
+                &format!("{base}/graphql"),
+                Some(file),
+                std::mem::take(&mut header),
+            );
+            if let (Some(reference), Some(ours)) = (reference, ours) {
+                let i = SHAPES.iter().position(|s| s.0 == *name).unwrap_or(0);
+                ratios[i].push(ours / reference);
+            }
+        }
+    }
+    if args.reference.is_none() {
+        return;
+    }
+    println!("\nmedian of the per-round ratios (autohub / reference), {backend}:");
+    for ((name, _, _), mut r) in SHAPES.iter().zip(ratios) {
+        r.sort_by(f64::total_cmp);
+        let median = r.get(r.len() / 2).copied().unwrap_or(f64::NAN);
+        let all: Vec<String> = r.iter().map(|x| format!("{:.0}%", x * 100.0)).collect();
+        println!(
+            "{:<14} {:>5.0}%   (rounds: {})",
+            name,
+            median * 100.0,
+            all.join(", ")
+        );
     }
 }
 
