@@ -42,7 +42,7 @@ pub fn export_url(
     to: Option<NaiveDate>,
 ) -> AppResult<String> {
     let identity = viewer.staff()?;
-    span(state, from, to)?;
+    Span::of(state, from, to)?;
     let ttl = state.config.payments.export_url_ttl.as_secs() as i64;
     let grant = Grant {
         kind,
@@ -62,28 +62,8 @@ pub fn export_url(
     ))
 }
 
-/// The days as instants in the showroom's zone; `to` before `from` is refused.
-pub fn span(state: &AppState, from: Option<NaiveDate>, to: Option<NaiveDate>) -> AppResult<Span> {
-    if let (Some(from), Some(to)) = (from, to) {
-        if to < from {
-            return Err(AppError::bad_input("to", "To must not be before from."));
-        }
-    }
-    let zone = state.config.bookings.showroom_timezone;
-    let bounds = |d: NaiveDate| {
-        crate::bookings::types::day_bounds(zone, d)
-            .ok_or_else(|| AppError::bad_input("from", "These dates are out of range."))
-    };
-    Ok(Span {
-        from,
-        to,
-        start: from.map(bounds).transpose()?.map(|(s, _)| s),
-        end: to.map(bounds).transpose()?.map(|(_, e)| e),
-    })
-}
-
 /// The grant of a token, if it is signed by us and has not expired.
-pub fn verify(state: &AppState, token: &str, now: i64) -> Option<Grant> {
+fn verify(state: &AppState, token: &str, now: i64) -> Option<Grant> {
     let (payload, signature) = token.split_once('.')?;
     if !state.media.verify_text(&signed_text(payload), signature) {
         return None;
@@ -93,10 +73,24 @@ pub fn verify(state: &AppState, token: &str, now: i64) -> Option<Grant> {
 }
 
 /// Who downloads under a grant: its user, if the session is still live and they are still staff.
-pub async fn viewer_of(state: &AppState, grant: &Grant) -> Option<Viewer> {
+async fn viewer_of(state: &AppState, grant: &Grant) -> Option<Viewer> {
     let identity: Identity =
         crate::accounts::service::live_identity(state, grant.user_id, grant.session_id)
             .await
             .ok()?;
     identity.is_staff().then_some(Viewer::User(identity))
+}
+
+/// What an export URL opens: the days its grant covers, read as its user. `None` (403) unless
+/// the token is ours, unexpired and for this kind, and its session is live and still staff's.
+pub async fn open(
+    state: &AppState,
+    kind: ExportKind,
+    token: Option<&str>,
+) -> Option<(Viewer, Span)> {
+    let now = chrono::Utc::now().timestamp();
+    let grant = verify(state, token?, now).filter(|g| g.kind == kind)?;
+    let viewer = viewer_of(state, &grant).await?;
+    let span = Span::of(state, grant.from, grant.to).ok()?;
+    Some((viewer, span))
 }

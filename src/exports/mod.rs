@@ -7,6 +7,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+
 pub mod grant;
 pub mod graphql;
 pub mod sheet;
@@ -63,6 +66,29 @@ pub struct Span {
     pub start: Option<DateTime<Utc>>,
     /// The first instant after `to`.
     pub end: Option<DateTime<Utc>>,
+}
+
+impl Span {
+    /// The days as instants in the showroom's zone (`SHOWROOM_TIMEZONE`); `to` before `from` is
+    /// refused.
+    pub fn of(state: &AppState, from: Option<NaiveDate>, to: Option<NaiveDate>) -> AppResult<Self> {
+        if let (Some(from), Some(to)) = (from, to) {
+            if to < from {
+                return Err(AppError::bad_input("to", "To must not be before from."));
+            }
+        }
+        let zone = state.config.bookings.showroom_timezone;
+        let bounds = |d: NaiveDate| {
+            crate::bookings::types::day_bounds(zone, d)
+                .ok_or_else(|| AppError::bad_input("from", "These dates are out of range."))
+        };
+        Ok(Self {
+            from,
+            to,
+            start: from.map(bounds).transpose()?.map(|(s, _)| s),
+            end: to.map(bounds).transpose()?.map(|(_, e)| e),
+        })
+    }
 }
 
 #[cfg(test)]

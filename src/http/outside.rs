@@ -53,27 +53,12 @@ pub(super) async fn export(
     let Some(kind) = ExportKind::from_file(&file) else {
         return (StatusCode::NOT_FOUND, "No such export.").into_response();
     };
-    let forbidden = || {
-        (
+    let Some((viewer, span)) = grant::open(&state.app, kind, query.token.as_deref()).await else {
+        return (
             StatusCode::FORBIDDEN,
             "This export link is altered or has expired; ask for a new one.",
         )
-            .into_response()
-    };
-    let now = chrono::Utc::now().timestamp();
-    let Some(grant) = query
-        .token
-        .as_deref()
-        .and_then(|t| grant::verify(&state.app, t, now))
-        .filter(|g| g.kind == kind)
-    else {
-        return forbidden();
-    };
-    let Some(viewer) = grant::viewer_of(&state.app, &grant).await else {
-        return forbidden();
-    };
-    let Ok(span) = grant::span(&state.app, grant.from, grant.to) else {
-        return forbidden();
+            .into_response();
     };
     let body = Body::from_stream(sheet::stream(state.app.clone(), viewer, kind, span));
     let disposition = format!("attachment; filename=\"{file}\"");

@@ -58,6 +58,7 @@ pub async fn register_device(
         .on_conflict(
             OnConflict::column(device::Column::Token)
                 .update_columns([
+                    device::Column::UserId,
                     device::Column::SessionId,
                     device::Column::Platform,
                     device::Column::Name,
@@ -72,6 +73,21 @@ pub async fn register_device(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::internal("a registered device is missing"))?;
+    // Another user's registration of this token, made at the same instant, was taken over by
+    // the upsert: what was queued for them stays theirs.
+    push_job::Entity::delete_many()
+        .filter(push_job::Column::DeviceId.eq(saved.id))
+        .filter(
+            push_job::Column::NotificationId.in_subquery(
+                Query::select()
+                    .column(notification::Column::Id)
+                    .from(notification::Entity)
+                    .and_where(notification::Column::UserId.ne(identity.user_id))
+                    .to_owned(),
+            ),
+        )
+        .exec(&txn)
+        .await?;
     txn.commit().await?;
     Ok(saved)
 }

@@ -397,21 +397,3 @@ pub async fn list_payments(
         .page(&state.db, query, args, with_total, payment_key)
         .await
 }
-
-/// The local days `[from, to]` of the showroom as instants; `to` before `from` is refused.
-pub fn local_days(
-    state: &AppState,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> AppResult<(DateTime<Utc>, DateTime<Utc>)> {
-    if to < from {
-        return Err(AppError::bad_input("to", "To must not be before from."));
-    }
-    let zone = state.config.bookings.showroom_timezone;
-    let start = crate::bookings::types::day_bounds(zone, from).map(|(s, _)| s);
-    let end = crate::bookings::types::day_bounds(zone, to).map(|(_, e)| e);
-    match (start, end) {
-        (Some(start), Some(end)) => Ok((start, end)),
-        _ => Err(AppError::bad_input("from", "These dates are out of range.")),
-    }
-}

@@ -1,6 +1,8 @@
 //! What came in over some days: payments received and refunds made, added up in SQL.
 
 use super::*;
+use crate::exports::sheet::within;
+use crate::exports::Span;
 
 /// Received payments of one method.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,25 +30,21 @@ pub async fn payment_stats(
     to: NaiveDate,
 ) -> AppResult<PaymentStats> {
     viewer.staff()?;
-    let (start, end) = local_days(state, from, to)?;
-    let rows: Vec<(PaymentMethod, i64, i64)> = payment::Entity::find()
+    let days = Span::of(state, Some(from), Some(to))?;
+    let received = payment::Entity::find().filter(payment::Column::Status.is_in(RECEIVED));
+    let rows: Vec<(PaymentMethod, i64, i64)> = within(received, payment::Column::CreatedAt, &days)
         .select_only()
         .column(payment::Column::Method)
         .expr(Expr::cust("CAST(COUNT(*) AS BIGINT)"))
         .expr(Expr::cust("CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT)"))
-        .filter(payment::Column::Status.is_in(RECEIVED))
-        .filter(payment::Column::CreatedAt.gte(start))
-        .filter(payment::Column::CreatedAt.lt(end))
         .group_by(payment::Column::Method)
         .order_by_asc(payment::Column::Method)
         .into_tuple()
         .all(&state.db)
         .await?;
-    let refunded: Option<i64> = refund::Entity::find()
+    let refunded: Option<i64> = within(refund::Entity::find(), refund::Column::CreatedAt, &days)
         .select_only()
         .expr(Expr::cust("CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT)"))
-        .filter(refund::Column::CreatedAt.gte(start))
-        .filter(refund::Column::CreatedAt.lt(end))
         .into_tuple()
         .one(&state.db)
         .await?;
