@@ -24,6 +24,8 @@ pub struct Metrics {
     db_failures: AtomicU64,
     /// Objects of opted-in types answered by the fast path, and handed to their resolvers whole.
     in_place: [AtomicU64; 2],
+    /// Subscription results rendered by a group, and frames of them written to sockets.
+    subscription_payloads: [AtomicU64; 2],
 }
 
 impl Metrics {
@@ -68,6 +70,24 @@ impl Metrics {
         (
             self.in_place[0].load(Relaxed),
             self.in_place[1].load(Relaxed),
+        )
+    }
+
+    /// A group rendered one subscription result (see `graphql::fanout`).
+    pub fn record_rendering(&self) {
+        self.subscription_payloads[0].fetch_add(1, Relaxed);
+    }
+
+    /// A socket was handed one rendered result to write.
+    pub fn record_delivery(&self) {
+        self.subscription_payloads[1].fetch_add(1, Relaxed);
+    }
+
+    /// Subscription results rendered, and written to sockets.
+    pub fn subscription_payloads(&self) -> (u64, u64) {
+        (
+            self.subscription_payloads[0].load(Relaxed),
+            self.subscription_payloads[1].load(Relaxed),
         )
     }
 
@@ -156,6 +176,21 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "autohub_graphql_objects_total{{path=\"{path}\"}} {}",
+                count.load(Relaxed)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP autohub_subscription_payloads_total Subscription results rendered (once per group of sockets that see the same), and written to sockets."
+        );
+        let _ = writeln!(out, "# TYPE autohub_subscription_payloads_total counter");
+        for (stage, count) in ["rendered", "delivered"]
+            .iter()
+            .zip(&self.subscription_payloads)
+        {
+            let _ = writeln!(
+                out,
+                "autohub_subscription_payloads_total{{stage=\"{stage}\"}} {}",
                 count.load(Relaxed)
             );
         }

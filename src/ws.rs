@@ -11,7 +11,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use async_graphql::http::{WebSocketProtocols, WsMessage};
+use async_graphql::futures_util::stream::BoxStream;
+use async_graphql::http::{ClientMessage, WebSocketProtocols, WsMessage};
 use async_graphql::Data;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
@@ -22,6 +23,7 @@ use crate::app::AppState;
 use crate::auth::viewer::{bearer_token, ClientInfo, Identity};
 use crate::auth::{sessions, Viewer};
 use crate::error::AppError;
+use crate::graphql::fanout::{Fanout, Outgoing};
 use crate::graphql::guarded::Guarded;
 
 /// A socket reads its session again at least this often, even when nothing was announced.
@@ -39,6 +41,8 @@ enum Init {
     Refused(u16),
     Accepted {
         identity: Identity,
+        /// What the socket's operations run with: its viewer, loaders and client.
+        session: Arc<Data>,
         /// When the token expires, as a monotonic instant.
         expires: Instant,
         /// Counts the user online while the socket lives.
@@ -50,25 +54,24 @@ enum Init {
 pub async fn serve(
     app: AppState,
     schema: Guarded,
+    fanout: Arc<Fanout>,
     protocol: WebSocketProtocols,
     client: ClientInfo,
     socket: WebSocket,
 ) {
-    let (mut sink, source) = socket.split();
-    let input = source
-        .take_while(|message| futures_util::future::ready(message.is_ok()))
-        .filter_map(|message| {
-            futures_util::future::ready(match message {
-                Ok(Message::Text(text)) => Some(axum::body::Bytes::from(text)),
-                Ok(Message::Binary(bytes)) => Some(bytes),
-                _ => None,
-            })
-        });
+    let (mut sink, mut source) = socket.split();
+    // async-graphql speaks the protocol's handshake, pings and ends; the operations (`subscribe`
+    // and `complete`, `start` and `stop`) of an accepted socket are run here (`Operations`).
+    let (to_graphql, input) = tokio::sync::mpsc::unbounded_channel::<axum::body::Bytes>();
+    let mut to_graphql = Some(to_graphql);
+    let input = futures_util::stream::unfold(input, |mut input| async move {
+        input.recv().await.map(|message| (message, input))
+    });
     let init = Arc::new(Mutex::new(Init::Pending));
     let outcome = init.clone();
     let init_app = app.clone();
-    let graphql = async_graphql::http::WebSocket::new(schema, input, protocol).on_connection_init(
-        move |payload| async move {
+    let graphql = async_graphql::http::WebSocket::new(schema.clone(), input, protocol)
+        .on_connection_init(move |payload| async move {
             let (data, decided) = authenticate(&init_app, client, &payload).await;
             let refused = match &decided {
                 Init::Refused(_) => Some(data_refusal(&decided)),
@@ -79,9 +82,9 @@ pub async fn serve(
                 Some(message) => Err(async_graphql::Error::new(message)),
                 None => Ok(data),
             }
-        },
-    );
+        });
     futures_util::pin_mut!(graphql);
+    let mut operations = Operations::default();
 
     let config = &app.config;
     let start = Instant::now();
@@ -94,8 +97,6 @@ pub async fn serve(
     // since (thousands of idle sockets would otherwise read thousands of sessions a second).
     let mut checked_epoch = sessions::epoch();
     let mut checked_at = Instant::now();
-    // Operations answered with the protocol's `error`: their `complete` is not sent.
-    let mut refused: Vec<String> = Vec::new();
 
     loop {
         let expires = match &*init.lock().unwrap_or_else(|p| p.into_inner()) {
@@ -103,12 +104,56 @@ pub async fn serve(
             _ => far,
         };
         let outgoing = tokio::select! {
+            message = source.next(), if to_graphql.is_some() => {
+                let bytes = match message {
+                    Some(Ok(Message::Text(text))) => axum::body::Bytes::from(text),
+                    Some(Ok(Message::Binary(bytes))) => bytes,
+                    Some(Ok(_)) => continue,
+                    // The client is gone: async-graphql's input ends, and it ends the socket.
+                    _ => {
+                        to_graphql = None;
+                        continue;
+                    }
+                };
+                match operation_message(&init, &bytes) {
+                    Some(ClientMessage::Start { id, payload }) => {
+                        if let Some(session) = accepted(&init) {
+                            let results = fanout.operation(&schema, payload, session);
+                            operations.start(id, results);
+                        }
+                        continue;
+                    }
+                    Some(ClientMessage::Stop { id }) => match operations.stop(&id) {
+                        true => Message::Text(frame(&json_string(&id), "complete", None).into()),
+                        false => continue,
+                    },
+                    _ => {
+                        if let Some(to_graphql) = &to_graphql {
+                            let _ = to_graphql.send(bytes);
+                        }
+                        continue;
+                    }
+                }
+            }
+            (id, out) = operations.next(), if !operations.is_empty() => match out {
+                Some(Outgoing::Payload(payload)) => {
+                    Message::Text(frame(&id, next_type(protocol), Some(&payload)).into())
+                }
+                Some(Outgoing::Response(result)) => {
+                    let payload = serde_json::to_string(&result).unwrap_or_default();
+                    Message::Text(frame(&id, next_type(protocol), Some(&payload)).into())
+                }
+                Some(Outgoing::Refused(result)) => {
+                    operations.stop_framed(&id);
+                    Message::Text(refusal(protocol, &id, result).into())
+                }
+                Some(Outgoing::End) | None => {
+                    operations.stop_framed(&id);
+                    Message::Text(frame(&id, "complete", None).into())
+                }
+            },
             message = graphql.next() => match message {
-                Some(WsMessage::Text(text)) => match as_protocol_error(protocol, &text, &mut refused) {
-                    Rewrite::Keep => Message::Text(text.into()),
-                    Rewrite::Replace(error) => Message::Text(error.into()),
-                    Rewrite::Drop => continue,
-                },
+                Some(WsMessage::Text(text)) => Message::Text(text.into()),
                 Some(WsMessage::Close(code, reason)) => {
                     close(&mut sink, close_code(&init, code), reason).await;
                     return;
@@ -153,95 +198,143 @@ pub async fn serve(
     }
 }
 
-enum Rewrite {
-    Keep,
-    Replace(String),
-    Drop,
+/// A message that starts or stops an operation, on a socket whose `connection_init` was accepted
+/// (before that, async-graphql answers them: it closes the socket).
+fn operation_message(init: &Mutex<Init>, bytes: &[u8]) -> Option<ClientMessage> {
+    if accepted(init).is_none() {
+        return None;
+    }
+    match ClientMessage::from_bytes(bytes) {
+        Ok(message @ (ClientMessage::Start { .. } | ClientMessage::Stop { .. })) => Some(message),
+        _ => None,
+    }
 }
 
-/// async-graphql sends every result as `next` (`data` in the older protocol). One that never
-/// ran (it did not validate or its variables did not coerce: no data, errors without a path)
-/// becomes the protocol's `error` message instead, which ends the operation: its `complete`
-/// is then dropped. Everything else passes as it is.
-fn as_protocol_error(
-    protocol: WebSocketProtocols,
-    text: &str,
-    refused: &mut Vec<String>,
-) -> Rewrite {
-    let errors = text.contains("\"errors\"");
-    let completes = !refused.is_empty() && text.contains("\"complete\"");
-    if !errors && !completes {
-        return Rewrite::Keep;
+/// The session data of an accepted socket.
+fn accepted(init: &Mutex<Init>) -> Option<Arc<Data>> {
+    match &*init.lock().unwrap_or_else(|p| p.into_inner()) {
+        Init::Accepted { session, .. } => Some(session.clone()),
+        _ => None,
     }
-    let Ok(message) = serde_json::from_str::<serde_json::Value>(text) else {
-        return Rewrite::Keep;
-    };
-    let id = message["id"].as_str().unwrap_or_default().to_string();
-    match message["type"].as_str() {
-        Some("complete") => match refused.iter().position(|r| *r == id) {
+}
+
+/// The operations a socket runs, by the id the client gave them (as a JSON string, ready to frame).
+#[derive(Default)]
+struct Operations(Vec<(String, String, BoxStream<'static, Outgoing>)>);
+
+impl Operations {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// A second operation under a running one's id replaces it (as async-graphql does).
+    fn start(&mut self, id: String, results: BoxStream<'static, Outgoing>) {
+        self.stop(&id);
+        let framed = json_string(&id);
+        self.0.push((id, framed, results));
+    }
+
+    /// Ends an operation the client stopped; false when there was none under `id`.
+    fn stop(&mut self, id: &str) -> bool {
+        match self.0.iter().position(|(own, ..)| own == id) {
             Some(at) => {
-                refused.swap_remove(at);
-                Rewrite::Drop
+                drop(self.0.swap_remove(at));
+                true
             }
-            None => Rewrite::Keep,
-        },
-        Some("next" | "data") => {
-            let payload = &message["payload"];
-            let Some(errors) = payload["errors"].as_array() else {
-                return Rewrite::Keep;
-            };
-            let never_ran = payload["data"].is_null()
-                && !errors.is_empty()
-                && errors.iter().all(|e| e.get("path").is_none());
-            if !never_ran {
-                return Rewrite::Keep;
-            }
-            refused.push(id.clone());
-            let payload = match protocol {
-                WebSocketProtocols::GraphQLWS => serde_json::Value::Array(errors.clone()),
-                // subscriptions-transport-ws: one error object.
-                WebSocketProtocols::SubscriptionsTransportWS => errors[0].clone(),
-            };
-            let error = serde_json::json!({ "id": id, "type": "error", "payload": payload });
-            Rewrite::Replace(error.to_string())
+            None => false,
         }
-        _ => Rewrite::Keep,
+    }
+
+    fn stop_framed(&mut self, framed: &str) {
+        self.0.retain(|(_, own, _)| own != framed);
+    }
+
+    /// The next result of any operation, with the operation's framed id.
+    fn next(&mut self) -> impl std::future::Future<Output = (String, Option<Outgoing>)> + '_ {
+        std::future::poll_fn(move |cx| {
+            for (_, framed, results) in &mut self.0 {
+                if let std::task::Poll::Ready(out) = results.poll_next_unpin(cx) {
+                    return std::task::Poll::Ready((framed.clone(), out));
+                }
+            }
+            std::task::Poll::Pending
+        })
     }
 }
 
-/// Reads the token of `connection_init` and checks it like an HTTP request's.
+fn json_string(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".into())
+}
+
+/// `next` in graphql-transport-ws, `data` in the older protocol.
+fn next_type(protocol: WebSocketProtocols) -> &'static str {
+    match protocol {
+        WebSocketProtocols::GraphQLWS => "next",
+        WebSocketProtocols::SubscriptionsTransportWS => "data",
+    }
+}
+
+/// `{"type":…,"id":…,"payload":…}`, the payload already JSON; `id` is framed (a JSON string).
+fn frame(id: &str, kind: &str, payload: Option<&str>) -> String {
+    let mut out = String::with_capacity(32 + id.len() + payload.map_or(0, str::len));
+    out.push_str(r#"{"type":""#);
+    out.push_str(kind);
+    out.push_str(r#"","id":"#);
+    out.push_str(id);
+    if let Some(payload) = payload {
+        out.push_str(r#","payload":"#);
+        out.push_str(payload);
+    }
+    out.push('}');
+    out
+}
+
+/// The protocol's `error` for an operation that never ran: its errors (graphql-transport-ws), or
+/// the first of them (subscriptions-transport-ws). No `complete` follows.
+fn refusal(protocol: WebSocketProtocols, id: &str, result: async_graphql::Response) -> String {
+    let errors = serde_json::to_value(&result.errors).unwrap_or_default();
+    let payload = match protocol {
+        WebSocketProtocols::GraphQLWS => errors,
+        WebSocketProtocols::SubscriptionsTransportWS => errors[0].clone(),
+    };
+    frame(id, "error", Some(&payload.to_string()))
+}
+
+/// Reads the token of `connection_init` and checks it like an HTTP request's. The data returned
+/// is async-graphql's (it runs no operation: `Operations` do, with the session in `Init`).
 async fn authenticate(
     app: &AppState,
     client: ClientInfo,
     payload: &serde_json::Value,
 ) -> (Data, Init) {
-    let mut data = Data::default();
     let Some(token) = token_in(payload) else {
-        return (data, Init::Refused(UNAUTHORIZED));
+        return (Data::default(), Init::Refused(UNAUTHORIZED));
     };
     let Ok(claims) = app.jwt.verify(token) else {
-        return (data, Init::Refused(FORBIDDEN));
+        return (Data::default(), Init::Refused(FORBIDDEN));
     };
     let viewer = Viewer::from_claims(app, &claims).await;
     let Viewer::User(identity) = &viewer else {
-        return (data, Init::Refused(FORBIDDEN));
+        return (Data::default(), Init::Refused(FORBIDDEN));
     };
     let left = claims.exp.saturating_sub(chrono::Utc::now().timestamp());
     let expires = Instant::now() + std::time::Duration::from_secs(u64::try_from(left).unwrap_or(0));
-    let decided = Init::Accepted {
-        identity: identity.clone(),
-        expires,
-        _presence: crate::presence::Connection::open(app, identity.user_id).await,
-    };
+    let mut session = Data::default();
     // DataLoaders here live as long as the socket: they batch, never cache, and are made on first
     // use.
-    data.insert(crate::graphql::loaders::Loaders::new(
+    session.insert(crate::graphql::loaders::Loaders::new(
         app.clone(),
         viewer.clone(),
     ));
-    data.insert(viewer);
-    data.insert(client);
-    (data, decided)
+    session.insert(viewer.clone());
+    session.insert(client);
+    let decided = Init::Accepted {
+        identity: identity.clone(),
+        session: Arc::new(session),
+        expires,
+        _presence: crate::presence::Connection::open(app, identity.user_id).await,
+    };
+    (Data::default(), decided)
 }
 
 fn data_refusal(init: &Init) -> String {

@@ -18,6 +18,7 @@ mod content;
 mod delivery;
 mod demo;
 mod exports;
+mod fanout;
 mod in_place;
 mod limits;
 mod live;

@@ -4,6 +4,7 @@
 pub mod checks;
 mod coerce;
 pub mod documents;
+pub mod fanout;
 pub mod guarded;
 pub mod in_place;
 pub mod loaders;
@@ -119,4 +120,14 @@ fn is_input_error(message: &str) -> bool {
     ]
     .iter()
     .any(|start| message.starts_with(start))
+}
+
+/// What a subscriber that fell behind is told: `CONFLICT` (what it shows is out of date: fetch
+/// again), with the number of events in `extensions.missed`.
+pub fn missed(count: u64) -> async_graphql::Error {
+    use async_graphql::ErrorExtensions;
+    async_graphql::Error::from(crate::error::AppError::conflict(format!(
+        "{count} events were missed because this subscription fell behind."
+    )))
+    .extend_with(|_, ext| ext.set("missed", count))
 }

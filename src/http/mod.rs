@@ -28,6 +28,7 @@ use crate::auth::Viewer;
 use crate::config::CorsOrigins;
 use crate::graphql::checks::Checks;
 use crate::graphql::documents::Documents;
+use crate::graphql::fanout::Fanout;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::schema::{self, AppSchema};
 
@@ -50,6 +51,8 @@ struct HttpState {
     introspecting: AppSchema,
     documents: Arc<Documents>,
     checks: Arc<Checks>,
+    /// Subscription results rendered once per group of sockets that see the same.
+    fanout: Arc<Fanout>,
     graphiql: Option<String>,
 }
 
@@ -80,6 +83,7 @@ pub fn router(app: AppState) -> Router {
         introspecting: build(ValidationMode::Strict, schema::INTROSPECTION_MAX_DEPTH),
         documents: Arc::new(Documents::new(CACHED_DOCUMENTS)),
         checks: Arc::new(schema::checks(&limits)),
+        fanout: Arc::new(Fanout::new(config.event_buffer, app.metrics.clone())),
         app: app.clone(),
         graphiql,
     };
@@ -449,7 +453,7 @@ async fn subscriptions_handler(
                 schema: state.schema,
                 checks: state.checks,
             };
-            crate::ws::serve(state.app, guarded, protocol, client, socket)
+            crate::ws::serve(state.app, guarded, state.fanout, protocol, client, socket)
         })
 }
 

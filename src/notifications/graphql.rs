@@ -9,8 +9,9 @@ use super::entity::{notification, NotificationKind};
 use super::events::NotificationEvent;
 use super::service;
 use crate::events::{Delivery, Topic};
+use crate::graphql::fanout::{shared, Share};
 use crate::graphql::pagination::{self, Page};
-use crate::graphql::{parse_id, state, to_id, viewer};
+use crate::graphql::{missed, parse_id, state, to_id, viewer};
 use crate::paging::PageArgs;
 
 pub struct Notification(pub notification::Model);
@@ -119,7 +120,7 @@ impl NotificationsSubscription {
     ) -> Result<impl Stream<Item = Result<Notification>>> {
         let user = viewer(ctx)?.identity()?.user_id;
         let deliveries = state(ctx)?.events.subscribe(Topic::User(user));
-        Ok(deliveries.filter_map(|delivery| async move {
+        let added = deliveries.filter_map(|delivery| async move {
             match delivery {
                 Delivery::Event(event) => match event.get::<NotificationEvent>()? {
                     NotificationEvent::Created { notification } => {
@@ -128,16 +129,7 @@ impl NotificationsSubscription {
                 },
                 Delivery::Missed(n) => Some(Err(missed(n))),
             }
-        }))
+        });
+        Ok(shared(ctx, Share::Viewer, added))
     }
-}
-
-/// What a subscriber that fell behind is told: `CONFLICT` (what it shows is out of date: fetch
-/// again), with the number of events in `extensions.missed`.
-pub fn missed(count: u64) -> async_graphql::Error {
-    use async_graphql::ErrorExtensions;
-    async_graphql::Error::from(crate::error::AppError::conflict(format!(
-        "{count} events were missed because this subscription fell behind."
-    )))
-    .extend_with(|_, ext| ext.set("missed", count))
 }

@@ -20,6 +20,10 @@ use crate::graphql::{client, loader, parse_id, read_file, state, to_id, viewer};
 use crate::paging::PageArgs;
 use crate::referrals::service::referral_link;
 
+/// Fields whose answer depends on which staff member asks, not only on their role (see
+/// `graphql::fanout`): whether a session is the viewer's own.
+pub const PERSONAL: &[&str] = &["current"];
+
 mod inputs;
 mod objects;
 mod operations;

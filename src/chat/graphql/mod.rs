@@ -22,10 +22,11 @@ use crate::bookings::graphql::Booking;
 use crate::bookings::loaders::{BookingId, Bookings};
 use crate::error::AppError;
 use crate::events::{Delivery, Topic};
+use crate::graphql::fanout::{shared, Share};
 use crate::graphql::pagination::{self, Page};
-use crate::graphql::{loader, parse_id, parse_optional_id, state, to_id, viewer};
+use crate::graphql::{loader, missed, parse_id, parse_optional_id, state, to_id, viewer};
 use crate::notifications::events::NotificationEvent;
-use crate::notifications::graphql::{missed, Notification};
+use crate::notifications::graphql::Notification;
 use crate::paging::{self, KeyKind, PageArgs, Slice, Sort};
 use crate::sales::graphql::Sale;
 use crate::sales::loaders::{SaleId, Sales};
@@ -33,6 +34,10 @@ use crate::units::graphql::Unit;
 use crate::units::loaders::{UnitId, Units};
 use crate::workshop::graphql::ServiceRecord;
 use crate::workshop::loaders::{RecordId, Records};
+
+/// Fields whose answer depends on which staff member asks, not only on their role (see
+/// `graphql::fanout`): the viewer's own unread count.
+pub const PERSONAL: &[&str] = &["unreadCount", "hasUnread"];
 
 mod events;
 mod inputs;

@@ -14,7 +14,11 @@ impl ChatSubscription {
         room_id: ID,
     ) -> Result<impl Stream<Item = Result<ChatRoomEvent>>> {
         let (me, room) = watch(ctx, &room_id).await?;
-        Ok(room_events(&state(ctx)?.events, room, &me))
+        Ok(shared(
+            ctx,
+            Share::Role,
+            room_events(&state(ctx)?.events, room, &me),
+        ))
     }
 
     /// New messages of one room only. Ends when the viewer is removed.
@@ -24,17 +28,14 @@ impl ChatSubscription {
         room_id: ID,
     ) -> Result<impl Stream<Item = Result<ChatMessage>>> {
         let (me, room) = watch(ctx, &room_id).await?;
-        Ok(
-            room_events(&state(ctx)?.events, room, &me).filter_map(|item| async move {
-                match item {
-                    Ok(ChatRoomEvent::MessageCreated(MessageCreated(m))) => {
-                        Some(Ok(ChatMessage(m)))
-                    }
-                    Ok(_) => None,
-                    Err(err) => Some(Err(err)),
-                }
-            }),
-        )
+        let messages = room_events(&state(ctx)?.events, room, &me).filter_map(|item| async move {
+            match item {
+                Ok(ChatRoomEvent::MessageCreated(MessageCreated(m))) => Some(Ok(ChatMessage(m))),
+                Ok(_) => None,
+                Err(err) => Some(Err(err)),
+            }
+        });
+        Ok(shared(ctx, Share::Role, messages))
     }
 
     /// Others typing in one room.
@@ -45,22 +46,23 @@ impl ChatSubscription {
     ) -> Result<impl Stream<Item = Result<TypingEvent>>> {
         let (me, room) = watch(ctx, &room_id).await?;
         let me_id = me.user_id;
-        Ok(
+        let others =
             room_events(&state(ctx)?.events, room, &me).filter_map(move |item| async move {
                 match item {
                     Ok(ChatRoomEvent::TypingEvent(t)) if t.user_id != me_id => Some(Ok(t)),
                     Ok(_) => None,
                     Err(err) => Some(Err(err)),
                 }
-            }),
-        )
+            });
+        // Each viewer's own typing is left out: one rendering per viewer.
+        Ok(shared(ctx, Share::Viewer, others))
     }
 
     /// Everything addressed to the viewer: activity in their rooms, notifications, presence.
     async fn my_events(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = Result<UserEvent>>> {
         let me = viewer(ctx)?.identity()?.user_id;
         let deliveries = state(ctx)?.events.subscribe(Topic::User(me));
-        Ok(deliveries.filter_map(|delivery| async move {
+        let events = deliveries.filter_map(|delivery| async move {
             match delivery {
                 Delivery::Missed(n) => Some(Err(missed(n))),
                 Delivery::Event(event) => {
@@ -82,6 +84,7 @@ impl ChatSubscription {
                     })))
                 }
             }
-        }))
+        });
+        Ok(shared(ctx, Share::Viewer, events))
     }
 }
