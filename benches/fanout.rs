@@ -16,7 +16,9 @@
 //!
 //! Run: `cargo bench --bench fanout -- [--subscribers 1000] [--mode room|rooms] [--rooms 1] [--rate 20]
 //!       [--seconds 10] [--pg postgres://user@host:port/postgres] [--redis redis://127.0.0.1:6379]
-//!       [--server-env NAME=VALUE]…` (settings for the server, e.g. `WS_SESSION_CHECK_SECONDS=60`)
+//!       [--server-env NAME=VALUE]… [--no-subscribe]` (settings for the server, e.g.
+//!       `WS_SESSION_CHECK_SECONDS=60`; `--no-subscribe`: the sockets only authenticate, and the
+//!       run ends after the memory reading: what a socket costs without a subscription)
 //! One process holds at most about as many sockets as its open-file limit (`ulimit -n`) allows:
 //! the server and this client each hold N.
 
@@ -46,6 +48,8 @@ struct Args {
     pg: Option<String>,
     redis: Option<String>,
     server_env: Vec<(String, String)>,
+    /// False with `--no-subscribe`: sockets only connect and authenticate (their memory alone).
+    subscribe: bool,
 }
 
 fn args() -> Args {
@@ -66,6 +70,7 @@ fn args() -> Args {
         seconds: number("--seconds", 10).max(1),
         pg: value("--pg"),
         redis: value("--redis"),
+        subscribe: !all.iter().any(|a| a == "--no-subscribe"),
         server_env: all
             .windows(2)
             .filter(|w| w[0] == "--server-env")
@@ -280,6 +285,7 @@ async fn subscriber(
     received: Arc<AtomicU64>,
     mut stop: tokio::sync::watch::Receiver<bool>,
     connecting: tokio::sync::OwnedSemaphorePermit,
+    subscribe: bool,
 ) -> Vec<u32> {
     let mut request = ws_url.into_client_request().expect("ws url");
     request.headers_mut().insert(
@@ -300,13 +306,15 @@ async fn subscriber(
             break;
         }
     }
-    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": {
-        "query": "subscription($r: ID!) { messageAdded(roomId: $r) { body } }",
-        "variables": { "r": room } } });
-    socket
-        .send(Message::Text(subscribe.to_string().into()))
-        .await
-        .expect("subscribe");
+    if subscribe {
+        let subscribe = json!({ "id": "1", "type": "subscribe", "payload": {
+            "query": "subscription($r: ID!) { messageAdded(roomId: $r) { body } }",
+            "variables": { "r": room } } });
+        socket
+            .send(Message::Text(subscribe.to_string().into()))
+            .await
+            .expect("subscribe");
+    }
     subscribed.fetch_add(1, Ordering::Relaxed);
     drop(connecting);
     let mut latencies = Vec::new();
@@ -430,6 +438,7 @@ async fn main() {
             received.clone(),
             stopped.clone(),
             permit,
+            args.subscribe,
         )));
     }
     while subscribed.load(Ordering::Relaxed) < n as u64 {
@@ -447,6 +456,9 @@ async fn main() {
         rss_idle / 1024,
         rss_idle.saturating_sub(rss_before) as f64 / n as f64
     );
+    if !args.subscribe {
+        return;
+    }
 
     // Send at the set rate for the set time.
     let send = "mutation($r: ID!, $b: String!) { sendMessage(roomId: $r, body: $b) { id } }";

@@ -62,11 +62,9 @@ pub async fn serve(
     let (mut sink, mut source) = socket.split();
     // async-graphql speaks the protocol's handshake, pings and ends; the operations (`subscribe`
     // and `complete`, `start` and `stop`) of an accepted socket are run here (`Operations`).
-    let (to_graphql, input) = tokio::sync::mpsc::unbounded_channel::<axum::body::Bytes>();
-    let mut to_graphql = Some(to_graphql);
-    let input = futures_util::stream::unfold(input, |mut input| async move {
-        input.recv().await.map(|message| (message, input))
-    });
+    let inbox = Arc::new(Mutex::new(Inbox::default()));
+    let input = Inbox::stream(inbox.clone());
+    let mut reading = true;
     let init = Arc::new(Mutex::new(Init::Pending));
     let outcome = init.clone();
     let init_app = app.clone();
@@ -97,44 +95,24 @@ pub async fn serve(
     // since (thousands of idle sockets would otherwise read thousands of sessions a second).
     let mut checked_epoch = sessions::epoch();
     let mut checked_at = Instant::now();
+    // When the token expires: one timer, set again only when that changes.
+    let mut expiring = far;
+    let expiry = sleep_until(far);
+    tokio::pin!(expiry);
 
     loop {
         let expires = match &*init.lock().unwrap_or_else(|p| p.into_inner()) {
             Init::Accepted { expires, .. } => *expires,
             _ => far,
         };
+        if expires != expiring {
+            expiring = expires;
+            expiry.as_mut().reset(expires);
+        }
+        // Results first: most wakes of a busy socket are one of its subscriptions' events.
         let outgoing = tokio::select! {
-            message = source.next(), if to_graphql.is_some() => {
-                let bytes = match message {
-                    Some(Ok(Message::Text(text))) => axum::body::Bytes::from(text),
-                    Some(Ok(Message::Binary(bytes))) => bytes,
-                    Some(Ok(_)) => continue,
-                    // The client is gone: async-graphql's input ends, and it ends the socket.
-                    _ => {
-                        to_graphql = None;
-                        continue;
-                    }
-                };
-                match operation_message(&init, &bytes) {
-                    Some(ClientMessage::Start { id, payload }) => {
-                        if let Some(session) = accepted(&init) {
-                            let results = fanout.operation(&schema, payload, session);
-                            operations.start(id, results);
-                        }
-                        continue;
-                    }
-                    Some(ClientMessage::Stop { id }) => match operations.stop(&id) {
-                        true => Message::Text(frame(&json_string(&id), "complete", None).into()),
-                        false => continue,
-                    },
-                    _ => {
-                        if let Some(to_graphql) = &to_graphql {
-                            let _ = to_graphql.send(bytes);
-                        }
-                        continue;
-                    }
-                }
-            }
+            biased;
+
             (id, out) = operations.next(), if !operations.is_empty() => match out {
                 Some(Outgoing::Payload(payload)) => {
                     Message::Text(frame(&id, next_type(protocol), Some(&payload)).into())
@@ -152,6 +130,36 @@ pub async fn serve(
                     Message::Text(frame(&id, "complete", None).into())
                 }
             },
+            message = source.next(), if reading => {
+                let bytes = match message {
+                    Some(Ok(Message::Text(text))) => axum::body::Bytes::from(text),
+                    Some(Ok(Message::Binary(bytes))) => bytes,
+                    Some(Ok(_)) => continue,
+                    // The client is gone: async-graphql's input ends, and it ends the socket.
+                    _ => {
+                        reading = false;
+                        Inbox::push(&inbox, None);
+                        continue;
+                    }
+                };
+                match operation_message(&init, &bytes) {
+                    Some(ClientMessage::Start { id, payload }) => {
+                        if let Some(session) = accepted(&init) {
+                            let results = fanout.operation(&schema, payload, session);
+                            operations.start(id, results);
+                        }
+                        continue;
+                    }
+                    Some(ClientMessage::Stop { id }) => match operations.stop(&id) {
+                        true => Message::Text(frame(&json_string(&id), "complete", None).into()),
+                        false => continue,
+                    },
+                    _ => {
+                        Inbox::push(&inbox, Some(bytes));
+                        continue;
+                    }
+                }
+            }
             message = graphql.next() => match message {
                 Some(WsMessage::Text(text)) => Message::Text(text.into()),
                 Some(WsMessage::Close(code, reason)) => {
@@ -187,7 +195,7 @@ pub async fn serve(
                 }
                 continue;
             }
-            _ = sleep_until(expires) => {
+            _ = &mut expiry => {
                 close(&mut sink, FORBIDDEN, "The access token expired.".into()).await;
                 return;
             }
@@ -195,6 +203,45 @@ pub async fn serve(
         if sink.send(outgoing).await.is_err() {
             return;
         }
+    }
+}
+
+/// What the client sent for async-graphql to read (the handshake, pings): a queue that wakes its
+/// reader. (A channel would cost each of thousands of idle sockets a block of slots.)
+#[derive(Default)]
+struct Inbox {
+    queue: std::collections::VecDeque<axum::body::Bytes>,
+    reader: Option<std::task::Waker>,
+    ended: bool,
+}
+
+impl Inbox {
+    /// Queues a message; `None` ends the input.
+    fn push(inbox: &Mutex<Inbox>, message: Option<axum::body::Bytes>) {
+        let mut inbox = inbox.lock().unwrap_or_else(|p| p.into_inner());
+        match message {
+            Some(message) => inbox.queue.push_back(message),
+            None => inbox.ended = true,
+        }
+        if let Some(reader) = inbox.reader.take() {
+            reader.wake();
+        }
+    }
+
+    fn stream(
+        inbox: Arc<Mutex<Inbox>>,
+    ) -> impl futures_util::Stream<Item = axum::body::Bytes> + Send + Unpin {
+        futures_util::stream::poll_fn(move |cx| {
+            let mut inbox = inbox.lock().unwrap_or_else(|p| p.into_inner());
+            match inbox.queue.pop_front() {
+                Some(message) => std::task::Poll::Ready(Some(message)),
+                None if inbox.ended => std::task::Poll::Ready(None),
+                None => {
+                    inbox.reader = Some(cx.waker().clone());
+                    std::task::Poll::Pending
+                }
+            }
+        })
     }
 }
 

@@ -162,6 +162,30 @@ async fn every_shape_a_client_sends_is_answered_alike_by_both_paths() {
         );
     }
 
+    // The connection, its edges and pageInfo: aliases, fragments on their types, `nodes`, and
+    // every pageInfo field; a list asked twice under two keys goes to the resolvers.
+    let r = alike(&fast, &slow, &admin, "query($n: Int) { units(first: $n) { count: totalCount __typename
+        ...Page all: nodes { id make } items: edges { ... on UnitEdge { at: cursor __typename } node { id } }
+        info: pageInfo { ...Info endCursor } } }
+        fragment Page on UnitConnection { totalCount }
+        fragment Info on PageInfo { __typename hasNextPage hasPreviousPage startCursor }", json!({ "n": 4 })).await;
+    let units = &r["data"]["units"];
+    assert_eq!(units["items"][0]["at"], units["info"]["startCursor"], "{r}");
+    assert_eq!(
+        units["all"][3]["id"], units["items"][3]["node"]["id"],
+        "{r}"
+    );
+    assert_eq!(units["count"], 6);
+    answer(
+        &fast,
+        &slow,
+        &admin,
+        "{ units(first: 3) { a: edges { cursor } b: edges { node { id } } } }",
+        json!({}),
+        true,
+    )
+    .await;
+
     // A user's and a photo's own fields: everything the fast path fills.
     alike(&fast, &slow, &admin, &page("owner { id email firstName lastName fullName phone role status avatarUrl membershipTier createdAt updatedAt }
         photos { id url altText position isPrimary contentType } primaryPhoto { id url }"), json!({})).await;

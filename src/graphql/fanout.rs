@@ -2,11 +2,12 @@
 //!
 //! Each operation a socket starts runs twice over, in two roles:
 //!
-//! - **Its own run** (the *control*) carries a [`Control`] in its request data and the socket's
-//!   own viewer. The subscription's resolver checks the viewer as always (a refusal is the
-//!   operation's error), then hands its events to [`shared`], which records whom they may be
-//!   rendered for and lets none of them through: the run renders nothing. It still ends when the
-//!   resolver's stream ends for this viewer (removed from the room, say).
+//! - **Its own run** carries a [`Control`] in its request data and the socket's own viewer. The
+//!   subscription's resolver checks the viewer as always (a refusal is the operation's error),
+//!   then hands its events to [`shared`], which records whom they may be rendered for and takes
+//!   the stream out of the run: the socket keeps that stream alone (to count what it is owed and
+//!   to end when the stream ends for this viewer, removed from the room, say) and drops the run,
+//!   which rendered nothing. An idle subscriber holds a few hundred bytes, not an execution.
 //! - **A group's run** renders the events: one run per distinct document, operation name,
 //!   variables and audience (the viewer's role, or the viewer alone — see [`Share`]). Each result
 //!   is serialised once; every socket in the group writes those bytes, framed with its own id.
@@ -15,7 +16,7 @@
 //! subscription not opted in) is answered by its own run, as any operation is.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
@@ -67,8 +68,8 @@ enum Audience {
 pub struct Control {
     established: OnceLock<Established>,
     ready: Notify,
-    /// Events the resolver let through to this viewer (and dropped): frames the socket is owed.
-    seen: AtomicU64,
+    /// The resolver's events for this viewer, taken out of the run: whether each was a value.
+    events: Mutex<Option<BoxStream<'static, bool>>>,
 }
 
 struct Established {
@@ -79,7 +80,7 @@ struct Established {
 
 /// The events of a subscription resolver, as the run that asked for them needs them: all of them
 /// for a group's (or an ordinary) run; none for a socket's own run, which learns from this call
-/// whom the group renders for.
+/// whom the group renders for, and takes the events for the socket itself.
 pub fn shared<T: Send + 'static>(
     ctx: &Context<'_>,
     share: Share,
@@ -98,14 +99,10 @@ pub fn shared<T: Send + 'static>(
     };
     let root = field.alias().unwrap_or(field.name()).to_string();
     let _ = control.established.set(Established { audience, root });
+    *control.events.lock().unwrap_or_else(|p| p.into_inner()) =
+        Some(events.map(|event| event.is_ok()).boxed());
     control.ready.notify_one();
-    let control = control.clone();
-    events
-        .filter(move |_| {
-            control.seen.fetch_add(1, Relaxed);
-            std::future::ready(false)
-        })
-        .boxed()
+    futures_util::stream::pending().boxed()
 }
 
 /// True when the selection names a personal field anywhere below it (fragments included).
@@ -208,7 +205,9 @@ impl Fanout {
         let own = guarded.execute_stream(request.data(control.clone()), Some(session.clone()));
         let member = Member {
             control,
-            own,
+            own: Some(own),
+            events: None,
+            seen: 0,
             fanout: self.clone(),
             guarded: guarded.clone(),
             parts: Arc::new(parts),
@@ -310,8 +309,11 @@ impl Parts {
 /// One socket's operation.
 struct Member {
     control: Arc<Control>,
-    /// The socket's own run.
-    own: BoxStream<'static, Response>,
+    /// The socket's own run, until the resolver's events are taken out of it.
+    own: Option<BoxStream<'static, Response>>,
+    /// The resolver's events for this viewer (see `Control`), and how many were values.
+    events: Option<BoxStream<'static, bool>>,
+    seen: u64,
     fanout: Arc<Fanout>,
     guarded: Guarded,
     parts: Arc<Parts>,
@@ -326,7 +328,7 @@ struct Member {
 struct Joined {
     _group: Arc<Group>,
     frames: broadcast::Receiver<Arc<str>>,
-    /// `Control::seen` when the socket joined.
+    /// `Member::seen` when the socket joined.
     seen_before: u64,
     received: u64,
 }
@@ -372,7 +374,9 @@ impl Member {
                         }
                     }
                 },
-                result = self.own.next(), if closing.is_none() => match result {
+                result = next_of(&mut self.own), if closing.is_none() => match result {
+                    // The resolver's events taken out of the run: the run has nothing more to say.
+                    _ if self.events.is_some() => {}
                     None => self.closing = Some(tokio::time::Instant::now() + OWED_WAIT),
                     Some(result) if never_ran(&result) => {
                         self.done = true;
@@ -380,14 +384,31 @@ impl Member {
                     }
                     Some(result) => return Some(Outgoing::Response(result)),
                 },
+                event = next_of(&mut self.events), if closing.is_none() => match event {
+                    Some(value) => self.seen += u64::from(value),
+                    None => self.closing = Some(tokio::time::Instant::now() + OWED_WAIT),
+                },
                 _ = self.control.ready.notified(), if self.joined.is_none() && closing.is_none() => {}
                 _ = sleep_until(closing) => {}
             }
         }
     }
 
-    /// Joins the group for what the resolver established, once it has.
+    /// Takes the resolver's events out of the own run, which is dropped, and joins the group for
+    /// what the resolver established, once it has.
     fn join(&mut self) {
+        if self.events.is_none() {
+            let taken = self
+                .control
+                .events
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            if taken.is_some() {
+                self.events = taken;
+                self.own = None;
+            }
+        }
         let Some(established) = self.control.established.get() else {
             return;
         };
@@ -398,7 +419,7 @@ impl Member {
         self.joined = Some(Joined {
             frames: group.template.resubscribe(),
             _group: group,
-            seen_before: self.control.seen.load(Relaxed),
+            seen_before: self.seen,
             received: 0,
         });
     }
@@ -406,7 +427,7 @@ impl Member {
     /// Frames the socket's own run says it is owed and has not received.
     fn owed(&self) -> u64 {
         self.joined.as_ref().map_or(0, |joined| {
-            let seen = self.control.seen.load(Relaxed) - joined.seen_before;
+            let seen = self.seen - joined.seen_before;
             seen.saturating_sub(joined.received)
         })
     }
@@ -424,6 +445,14 @@ impl Member {
         let mut response = Response::from_errors(vec![error]);
         super::give_codes(&mut response);
         response
+    }
+}
+
+/// The next item of a stream the socket may not have (pending while it has none).
+async fn next_of<T>(stream: &mut Option<BoxStream<'static, T>>) -> Option<T> {
+    match stream {
+        Some(stream) => stream.next().await,
+        None => std::future::pending().await,
     }
 }
 

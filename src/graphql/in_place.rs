@@ -39,65 +39,65 @@ pub fn value<T: InputType>(v: T) -> Value {
 /// `T`, with its plain fields filled in place.
 pub struct InPlace<T>(pub T);
 
-impl<T: OutputType> InPlace<T> {
-    /// The fields of `selection` in response order, fragments on `T` spread in place and each
-    /// response key once; `None` when the selection needs the general executor (see above).
-    fn flatten<'a>(
-        ctx: &ContextSelectionSet<'a>,
-        selection: &'a SelectionSet,
-        fields: &mut Vec<&'a Positioned<Field>>,
-    ) -> Option<()> {
-        let on_this_type = |condition: Option<&Positioned<TypeCondition>>| {
-            condition.is_none_or(|c| c.node.on.node.as_str() == T::type_name())
-        };
-        for item in &selection.items {
-            match &item.node {
-                Selection::Field(f) => {
-                    if !f.node.directives.is_empty() {
-                        return None;
-                    }
-                    let key = &f.node.response_key().node;
-                    match fields
-                        .iter()
-                        .find(|seen| &seen.node.response_key().node == key)
-                    {
-                        // Asked twice: one value, if it has no selection of its own to merge.
-                        Some(seen) => {
-                            let leaf =
-                                |f: &Positioned<Field>| f.node.selection_set.node.items.is_empty();
-                            if !(leaf(seen) && leaf(f)) {
-                                return None;
-                            }
+/// The fields of `selection` on the type `on` in response order, fragments on `on` spread in
+/// place and each response key once; `None` when the selection needs the general executor (see
+/// above).
+pub(super) fn flatten<'a>(
+    ctx: &ContextSelectionSet<'a>,
+    on: &str,
+    selection: &'a SelectionSet,
+    fields: &mut Vec<&'a Positioned<Field>>,
+) -> Option<()> {
+    let on_this_type = |condition: Option<&Positioned<TypeCondition>>| {
+        condition.is_none_or(|c| c.node.on.node.as_str() == on)
+    };
+    for item in &selection.items {
+        match &item.node {
+            Selection::Field(f) => {
+                if !f.node.directives.is_empty() {
+                    return None;
+                }
+                let key = &f.node.response_key().node;
+                match fields
+                    .iter()
+                    .find(|seen| &seen.node.response_key().node == key)
+                {
+                    // Asked twice: one value, if it has no selection of its own to merge.
+                    Some(seen) => {
+                        let leaf =
+                            |f: &Positioned<Field>| f.node.selection_set.node.items.is_empty();
+                        if !(leaf(seen) && leaf(f)) {
+                            return None;
                         }
-                        None => fields.push(f),
                     }
-                }
-                Selection::InlineFragment(fragment) => {
-                    let fragment = &fragment.node;
-                    if !fragment.directives.is_empty()
-                        || !on_this_type(fragment.type_condition.as_ref())
-                    {
-                        return None;
-                    }
-                    Self::flatten(ctx, &fragment.selection_set.node, fields)?;
-                }
-                Selection::FragmentSpread(spread) => {
-                    if !spread.node.directives.is_empty() {
-                        return None;
-                    }
-                    let fragment = ctx
-                        .query_env
-                        .fragments
-                        .get(&spread.node.fragment_name.node)?;
-                    if !on_this_type(Some(&fragment.node.type_condition)) {
-                        return None;
-                    }
-                    Self::flatten(ctx, &fragment.node.selection_set.node, fields)?;
+                    None => fields.push(f),
                 }
             }
+            Selection::InlineFragment(fragment) => {
+                let fragment = &fragment.node;
+                if !fragment.directives.is_empty()
+                    || !on_this_type(fragment.type_condition.as_ref())
+                {
+                    return None;
+                }
+                flatten(ctx, on, &fragment.selection_set.node, fields)?;
+            }
+            Selection::FragmentSpread(spread) => {
+                if !spread.node.directives.is_empty() {
+                    return None;
+                }
+                let fragment = ctx
+                    .query_env
+                    .fragments
+                    .get(&spread.node.fragment_name.node)?;
+                if !on_this_type(Some(&fragment.node.type_condition)) {
+                    return None;
+                }
+                flatten(ctx, on, &fragment.node.selection_set.node, fields)?;
+            }
         }
-        Some(())
     }
+    Some(())
 }
 
 impl<T: PlainFields + ContainerType> OutputType for InPlace<T> {
@@ -117,7 +117,8 @@ impl<T: PlainFields + ContainerType> OutputType for InPlace<T> {
         let state = ctx.data::<crate::app::AppState>().ok();
         let enabled = state.is_some_and(|s| s.config.graphql_in_place);
         let mut fields = Vec::with_capacity(ctx.item.node.items.len());
-        let filled = enabled && Self::flatten(ctx, &ctx.item.node, &mut fields).is_some();
+        let filled =
+            enabled && flatten(ctx, &T::type_name(), &ctx.item.node, &mut fields).is_some();
         if let Some(state) = state {
             state.metrics.record_in_place(filled);
         }
