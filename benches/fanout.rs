@@ -275,17 +275,17 @@ fn micros_now() -> u64 {
     u64::try_from(chrono::Utc::now().timestamp_micros()).unwrap_or(0)
 }
 
-/// One subscriber: connects, authenticates, subscribes, then records the latency of each message
-/// (its body carries the moment its request was started) until told to stop.
+/// One subscriber: connects, authenticates, subscribes to `room` (unless none is given), then
+/// records the latency of each message (its body carries the moment its request was started) until
+/// told to stop.
 async fn subscriber(
     ws_url: String,
     token: String,
-    room: Uuid,
+    room: Option<Uuid>,
     subscribed: Arc<AtomicU64>,
     received: Arc<AtomicU64>,
     mut stop: tokio::sync::watch::Receiver<bool>,
     connecting: tokio::sync::OwnedSemaphorePermit,
-    subscribe: bool,
 ) -> Vec<u32> {
     let mut request = ws_url.into_client_request().expect("ws url");
     request.headers_mut().insert(
@@ -306,7 +306,7 @@ async fn subscriber(
             break;
         }
     }
-    if subscribe {
+    if let Some(room) = room {
         let subscribe = json!({ "id": "1", "type": "subscribe", "payload": {
             "query": "subscription($r: ID!) { messageAdded(roomId: $r) { body } }",
             "variables": { "r": room } } });
@@ -318,8 +318,12 @@ async fn subscriber(
     subscribed.fetch_add(1, Ordering::Relaxed);
     drop(connecting);
     let mut latencies = Vec::new();
+    // One wait for the stop, not one per message (this client shares the cores with the server).
+    let stopping = stop.changed();
+    tokio::pin!(stopping);
     loop {
         tokio::select! {
+            biased;
             message = socket.next() => match message {
                 Some(Ok(Message::Text(text))) => {
                     if let Some(at) = text.find("t:") {
@@ -337,7 +341,7 @@ async fn subscriber(
                 Some(Ok(_)) => {}
                 _ => break,
             },
-            _ = stop.changed() => break,
+            _ = &mut stopping => break,
         }
     }
     let _ = socket.close(None).await;
@@ -433,12 +437,11 @@ async fn main() {
         handles.push(tokio::spawn(subscriber(
             ws_url.clone(),
             token,
-            room,
+            args.subscribe.then_some(room),
             subscribed.clone(),
             received.clone(),
             stopped.clone(),
             permit,
-            args.subscribe,
         )));
     }
     while subscribed.load(Ordering::Relaxed) < n as u64 {

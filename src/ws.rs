@@ -248,9 +248,7 @@ impl Inbox {
 /// A message that starts or stops an operation, on a socket whose `connection_init` was accepted
 /// (before that, async-graphql answers them: it closes the socket).
 fn operation_message(init: &Mutex<Init>, bytes: &[u8]) -> Option<ClientMessage> {
-    if accepted(init).is_none() {
-        return None;
-    }
+    accepted(init)?;
     match ClientMessage::from_bytes(bytes) {
         Ok(message @ (ClientMessage::Start { .. } | ClientMessage::Stop { .. })) => Some(message),
         _ => None,
