@@ -152,10 +152,23 @@ pub async fn connect(
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
         });
-    let mut db = Database::connect(options)
-        .await
-        // The URL may hold a password: name the variable, not the value.
-        .map_err(|e| format!("DATABASE_URL: cannot connect: {e}"))?;
+    let started = std::time::Instant::now();
+    let mut db = loop {
+        match Database::connect(options.clone()).await {
+            Ok(db) => break db,
+            // Instances started together on one new SQLite file: switching it to WAL can meet a
+            // lock its busy handler does not wait for. Try again for as long as a busy wait.
+            Err(e)
+                if sqlite_file(url).is_some()
+                    && e.to_string().contains("database is locked")
+                    && started.elapsed() < Duration::from_secs(10) =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            // The URL may hold a password: name the variable, not the value.
+            Err(e) => return Err(format!("DATABASE_URL: cannot connect: {e}")),
+        }
+    };
     if let Some(metrics) = metrics {
         db.set_metric_callback(move |info| metrics.record_statement(info.failed));
     }
