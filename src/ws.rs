@@ -118,7 +118,7 @@ pub async fn serve(
                     Message::Text(frame(&id, next_type(protocol), Some(&payload)).into())
                 }
                 Some(Outgoing::Response(result)) => {
-                    let payload = serde_json::to_string(&result).unwrap_or_default();
+                    let payload = serde_json::to_string(&result).unwrap_or_else(|_| "null".into());
                     Message::Text(frame(&id, next_type(protocol), Some(&payload)).into())
                 }
                 Some(Outgoing::Refused(result)) => {
@@ -438,4 +438,28 @@ where
         reason: reason.into(),
     };
     let _ = sink.send(Message::Close(Some(frame))).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_json_whatever_the_id() {
+        for id in ["1", "a\"b\\c", "ü\n"] {
+            let framed = json_string(id);
+            let next: serde_json::Value =
+                serde_json::from_str(&frame(&framed, "next", Some(r#"{"data":{"x":1}}"#)))
+                    .expect("a JSON frame");
+            assert_eq!(next["id"], id);
+            assert_eq!(next["type"], "next");
+            assert_eq!(next["payload"]["data"]["x"], 1);
+            let complete: serde_json::Value =
+                serde_json::from_str(&frame(&framed, "complete", None)).expect("a JSON frame");
+            assert_eq!(
+                complete,
+                serde_json::json!({ "type": "complete", "id": id })
+            );
+        }
+    }
 }
