@@ -658,15 +658,14 @@ async fn seed(database_url: &str, n_units: usize) -> Vec<Uuid> {
         }
     }
     insert_chunks(&db, records).await;
-    // As the reference's data is left (`gen_data.py`): statistics gathered and, on PostgreSQL,
-    // the visibility map set, so a count reads the index alone on both sides.
-    let settle = match db.get_database_backend() {
-        sea_orm::DatabaseBackend::Postgres => "VACUUM ANALYZE",
-        _ => "ANALYZE",
-    };
-    db.execute_unprepared(settle)
-        .await
-        .expect("settle the data");
+    // On PostgreSQL, as the reference's data is left (`gen_data.py`): statistics gathered and the
+    // visibility map set, so a count reads the index alone on both sides. (SQLite's `ANALYZE`
+    // made the page slower in one sitting: left out until its plans are looked at.)
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        db.execute_unprepared("VACUUM ANALYZE")
+            .await
+            .expect("settle the data");
+    }
     db.close().await.ok();
     worked
 }
