@@ -178,16 +178,6 @@ impl Fanout {
         }
     }
 
-    /// Groups rendering now (for `/metrics`).
-    pub fn groups(&self) -> usize {
-        let groups = self.groups.lock().unwrap_or_else(|p| p.into_inner());
-        groups
-            .by_key
-            .values()
-            .filter(|g| g.strong_count() > 0)
-            .count()
-    }
-
     /// One operation a socket started: its results, as the socket writes them.
     pub fn operation(
         self: &Arc<Self>,
