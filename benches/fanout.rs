@@ -28,13 +28,14 @@ use std::time::{Duration, Instant};
 
 use autohub::accounts::entity::{session, user, AccountStatus, MembershipTier, Role};
 use autohub::chat::entity::{member, room, ChatRoomKind};
-use futures_util::{SinkExt, StreamExt};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 use serde_json::json;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
+
+#[path = "support/lean_ws.rs"]
+mod lean_ws;
+use lean_ws::{Frame, LeanSocket};
 
 const SECRET: &str = "bench-secret-bench-secret-bench-secret-0";
 
@@ -277,9 +278,10 @@ fn micros_now() -> u64 {
 
 /// One subscriber: connects, authenticates, subscribes to `room` (unless none is given), then
 /// records the latency of each message (its body carries the moment its request was started) until
-/// told to stop.
+/// told to stop. It speaks through `LeanSocket`, so that the clients take as little of the
+/// server's CPU as they can.
 async fn subscriber(
-    ws_url: String,
+    address: String,
     token: String,
     room: Option<Uuid>,
     subscribed: Arc<AtomicU64>,
@@ -287,31 +289,24 @@ async fn subscriber(
     mut stop: tokio::sync::watch::Receiver<bool>,
     connecting: tokio::sync::OwnedSemaphorePermit,
 ) -> Vec<u32> {
-    let mut request = ws_url.into_client_request().expect("ws url");
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().expect("header"),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
+    let mut socket = LeanSocket::connect(&address, "/graphql/ws", "graphql-transport-ws")
         .await
         .expect("connect");
     let init = json!({ "type": "connection_init", "payload": { "token": token } });
-    socket
-        .send(Message::Text(init.to_string().into()))
-        .await
-        .expect("init");
-    while let Some(Ok(message)) = socket.next().await {
-        if let Message::Text(text) = message {
+    socket.send_text(&init.to_string()).await.expect("init");
+    match socket.next().await.expect("ack") {
+        Frame::Text(text) => {
+            let text = String::from_utf8_lossy(text);
             assert!(text.contains("connection_ack"), "{text}");
-            break;
         }
+        Frame::Closed => panic!("closed before connection_ack"),
     }
     if let Some(room) = room {
         let subscribe = json!({ "id": "1", "type": "subscribe", "payload": {
             "query": "subscription($r: ID!) { messageAdded(roomId: $r) { body } }",
             "variables": { "r": room } } });
         socket
-            .send(Message::Text(subscribe.to_string().into()))
+            .send_text(&subscribe.to_string())
             .await
             .expect("subscribe");
     }
@@ -322,29 +317,27 @@ async fn subscriber(
     let stopping = stop.changed();
     tokio::pin!(stopping);
     loop {
-        tokio::select! {
+        let text = tokio::select! {
             biased;
-            message = socket.next() => match message {
-                Some(Ok(Message::Text(text))) => {
-                    if let Some(at) = text.find("t:") {
-                        let digits: String =
-                            text[at + 2..].chars().take_while(char::is_ascii_digit).collect();
-                        if let Ok(sent) = digits.parse::<u64>() {
-                            let micros = micros_now().saturating_sub(sent);
-                            latencies.push(u32::try_from(micros).unwrap_or(u32::MAX));
-                            received.fetch_add(1, Ordering::Relaxed);
-                        }
-                    } else if text.contains("\"ping\"") {
-                        let _ = socket.send(Message::Text(r#"{"type":"pong"}"#.into())).await;
-                    }
-                }
-                Some(Ok(_)) => {}
+            frame = socket.next() => match frame {
+                Ok(Frame::Text(text)) => text,
                 _ => break,
             },
             _ = &mut stopping => break,
+        };
+        if let Some(at) = text.windows(2).position(|w| w == b"t:") {
+            let digits = &text[at + 2..];
+            let digits = &digits[..digits.iter().take_while(|b| b.is_ascii_digit()).count()];
+            let sent = std::str::from_utf8(digits).ok().and_then(|d| d.parse::<u64>().ok());
+            if let Some(sent) = sent {
+                let micros = micros_now().saturating_sub(sent);
+                latencies.push(u32::try_from(micros).unwrap_or(u32::MAX));
+                received.fetch_add(1, Ordering::Relaxed);
+            }
+        } else if text.windows(6).any(|w| w == b"\"ping\"") {
+            let _ = socket.send_text(r#"{"type":"pong"}"#).await;
         }
     }
-    let _ = socket.close(None).await;
     latencies
 }
 
@@ -427,7 +420,7 @@ async fn main() {
     let subscribed = Arc::new(AtomicU64::new(0));
     let received = Arc::new(AtomicU64::new(0));
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let ws_url = format!("ws://127.0.0.1:{port}/graphql/ws");
+    let address = format!("127.0.0.1:{port}");
     let connecting = Instant::now();
     let gate = Arc::new(tokio::sync::Semaphore::new(256));
     let mut handles = Vec::with_capacity(n);
@@ -435,7 +428,7 @@ async fn main() {
         // At most 256 sockets connect at a time; each lets go once subscribed.
         let permit = gate.clone().acquire_owned().await.expect("gate");
         handles.push(tokio::spawn(subscriber(
-            ws_url.clone(),
+            address.clone(),
             token,
             args.subscribe.then_some(room),
             subscribed.clone(),

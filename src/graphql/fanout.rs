@@ -14,10 +14,15 @@
 //!
 //! A resolver that does not call [`shared`] (a query or mutation sent over the socket, a
 //! subscription not opted in) is answered by its own run, as any operation is.
+//!
+//! A socket is woken once per event, by its group's frame: its own events do not wake it (see
+//! [`Lazy`]). It reads them before it writes each frame (so a frame past the end of its own
+//! stream is never written), and at most [`DEFER`] after one arrived that no frame followed.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::task::{Poll, Wake, Waker};
 use std::time::Duration;
 
 use async_graphql::futures_util::stream::BoxStream;
@@ -43,6 +48,10 @@ const OWED_WAIT: Duration = Duration::from_millis(500);
 
 /// A socket gives up on an operation whose group ended this many times without a frame.
 const REJOINS: u32 = 3;
+
+/// How long after one of its own events a socket reads them if no frame came first (an event its
+/// group does not render: typing, in a room watched for messages; its removal from the room).
+const DEFER: Duration = Duration::from_millis(250);
 
 /// Who may be sent one rendering of a subscription's events, as its resolver declares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,6 +153,7 @@ struct Key {
 /// The groups rendering now, by what they render.
 pub struct Fanout {
     groups: Mutex<Groups>,
+    deferred: Arc<Deferred>,
     /// Frames a socket may fall behind its group by before it is told it missed some.
     capacity: usize,
     metrics: Arc<Metrics>,
@@ -173,6 +183,7 @@ impl Fanout {
     pub fn new(capacity: usize, metrics: Arc<Metrics>) -> Self {
         Self {
             groups: Mutex::new(Groups::default()),
+            deferred: Arc::default(),
             capacity,
             metrics,
         }
@@ -193,10 +204,17 @@ impl Fanout {
         };
         let control = Arc::new(Control::default());
         let own = guarded.execute_stream(request.data(control.clone()), Some(session.clone()));
+        let lazy = Arc::new(Lazy {
+            pending: AtomicBool::new(false),
+            task: Mutex::new(None),
+            deferred: self.deferred.clone(),
+        });
         let member = Member {
             control,
             own: Some(own),
             events: None,
+            events_waker: Waker::from(lazy.clone()),
+            lazy,
             seen: 0,
             fanout: self.clone(),
             guarded: guarded.clone(),
@@ -301,8 +319,11 @@ struct Member {
     control: Arc<Control>,
     /// The socket's own run, until the resolver's events are taken out of it.
     own: Option<BoxStream<'static, Response>>,
-    /// The resolver's events for this viewer (see `Control`), and how many were values.
+    /// The resolver's events for this viewer (see `Control`), and how many were values. They
+    /// are read with `events_waker`, which wakes the socket late (see `Lazy`).
     events: Option<BoxStream<'static, bool>>,
+    events_waker: Waker,
+    lazy: Arc<Lazy>,
     seen: u64,
     fanout: Arc<Fanout>,
     guarded: Guarded,
@@ -325,6 +346,8 @@ struct Joined {
 
 impl Member {
     async fn step(&mut self) -> Option<Outgoing> {
+        let task = std::future::poll_fn(|cx| Poll::Ready(cx.waker().clone())).await;
+        self.lazy.serve(task);
         loop {
             if self.done {
                 return None;
@@ -332,6 +355,7 @@ impl Member {
             if self.joined.is_none() && self.closing.is_none() {
                 self.join();
             }
+            self.read_events();
             if let Some(deadline) = self.closing {
                 if self.owed() == 0 || tokio::time::Instant::now() >= deadline {
                     self.done = true;
@@ -339,9 +363,17 @@ impl Member {
                 }
             }
             let closing = self.closing;
+            let lazy = self.lazy.clone();
             tokio::select! {
+                biased;
                 frame = next_frame(&mut self.joined) => match frame {
                     Ok(payload) => {
+                        // Its own events first: a frame past their end is not this viewer's.
+                        self.read_events();
+                        if self.closing.is_some() && self.owed() == 0 {
+                            self.done = true;
+                            return Some(Outgoing::End);
+                        }
                         self.failed_joins = 0;
                         if let Some(joined) = &mut self.joined {
                             joined.received += 1;
@@ -364,9 +396,7 @@ impl Member {
                         }
                     }
                 },
-                result = next_of(&mut self.own), if closing.is_none() => match result {
-                    // The resolver's events taken out of the run: the run has nothing more to say.
-                    _ if self.events.is_some() => {}
+                result = next_of(&mut self.own), if self.events.is_none() && closing.is_none() => match result {
                     None => self.closing = Some(tokio::time::Instant::now() + OWED_WAIT),
                     Some(result) if never_ran(&result) => {
                         self.done = true;
@@ -374,12 +404,32 @@ impl Member {
                     }
                     Some(result) => return Some(Outgoing::Response(result)),
                 },
-                event = next_of(&mut self.events), if closing.is_none() => match event {
-                    Some(value) => self.seen += u64::from(value),
-                    None => self.closing = Some(tokio::time::Instant::now() + OWED_WAIT),
-                },
                 _ = self.control.ready.notified(), if self.joined.is_none() && closing.is_none() => {}
+                _ = lazy.due(), if closing.is_none() => {}
                 _ = sleep_until(closing) => {}
+            }
+        }
+    }
+
+    /// Reads the socket's own events that have arrived, without waiting; the next one wakes the
+    /// socket only after `DEFER` (a frame that comes first reads it).
+    fn read_events(&mut self) {
+        let Some(events) = &mut self.events else {
+            return;
+        };
+        if self.closing.is_some() {
+            return;
+        }
+        self.lazy.pending.store(false, std::sync::atomic::Ordering::Release);
+        let mut cx = std::task::Context::from_waker(&self.events_waker);
+        loop {
+            match events.poll_next_unpin(&mut cx) {
+                Poll::Ready(Some(value)) => self.seen += u64::from(value),
+                Poll::Ready(None) => {
+                    self.closing = Some(tokio::time::Instant::now() + OWED_WAIT);
+                    return;
+                }
+                Poll::Pending => return,
             }
         }
     }
@@ -457,5 +507,85 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
+    }
+}
+
+/// The waker a socket reads its own events with. Most of them are followed within milliseconds by
+/// the group's frame, which wakes the socket anyway; waking it for the event too would wake
+/// thousands of sockets twice per message. So an event only marks the socket, and queues it to
+/// be woken `DEFER` later in case no frame came first.
+struct Lazy {
+    /// An event arrived since the socket last read its own events.
+    pending: AtomicBool,
+    /// The socket's task.
+    task: Mutex<Option<Waker>>,
+    deferred: Arc<Deferred>,
+}
+
+impl Lazy {
+    /// The task that serves the socket now.
+    fn serve(&self, task: Waker) {
+        let mut current = self.task.lock().unwrap_or_else(|p| p.into_inner());
+        if !current.as_ref().is_some_and(|w| w.will_wake(&task)) {
+            *current = Some(task);
+        }
+    }
+
+    /// Ready when events arrived that the socket has not read.
+    async fn due(&self) {
+        std::future::poll_fn(|_| match self.pending.load(std::sync::atomic::Ordering::Acquire) {
+            true => Poll::Ready(()),
+            false => Poll::Pending,
+        })
+        .await
+    }
+}
+
+impl Wake for Lazy {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if self.pending.swap(true, std::sync::atomic::Ordering::AcqRel) {
+            return;
+        }
+        let first = {
+            let mut queue = self.deferred.queue.lock().unwrap_or_else(|p| p.into_inner());
+            queue.push(Arc::downgrade(self));
+            queue.len() == 1
+        };
+        if first {
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => {
+                    let deferred = self.deferred.clone();
+                    runtime.spawn(async move {
+                        tokio::time::sleep(DEFER).await;
+                        deferred.fire();
+                    });
+                }
+                Err(_) => self.deferred.fire(),
+            }
+        }
+    }
+}
+
+/// Sockets to wake for their own events (see `Lazy`): one timer for all that are waiting.
+#[derive(Default)]
+struct Deferred {
+    queue: Mutex<Vec<Weak<Lazy>>>,
+}
+
+impl Deferred {
+    /// Wakes every queued socket that has not read its events since.
+    fn fire(&self) {
+        let due = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
+        for lazy in due.iter().filter_map(Weak::upgrade) {
+            if lazy.pending.load(std::sync::atomic::Ordering::Acquire) {
+                if let Some(task) = &*lazy.task.lock().unwrap_or_else(|p| p.into_inner()) {
+                    task.wake_by_ref();
+                }
+            }
+        }
     }
 }
