@@ -33,9 +33,14 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 use serde_json::json;
 use uuid::Uuid;
 
+#[path = "support/floor.rs"]
+mod floor;
 #[path = "support/lean_ws.rs"]
 mod lean_ws;
 use lean_ws::{Frame, LeanSocket};
+
+/// About the size of the frames this bench receives (`{"type":"next","id":"1","payload":…}`).
+const FRAME_BYTES: usize = 90;
 
 const SECRET: &str = "bench-secret-bench-secret-bench-secret-0";
 
@@ -544,4 +549,15 @@ async fn main() {
     );
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
+    // The kernel's share alone, measured now that the server is gone (see `floor`).
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if let Ok((send, read)) = floor::loopback_costs(n.min(2000), FRAME_BYTES).await {
+        let per_message = n as f64 / listeners.len() as f64 * (send + read) / 1000.0;
+        println!(
+            "machine floor: a {FRAME_BYTES}-byte frame costs {send:.1} µs to send and {read:.1} µs to read over loopback TCP; \
+             one message to {:.0} sockets needs {per_message:.1} ms of CPU, at least {:.1} ms on {cores} cores",
+            n as f64 / listeners.len() as f64,
+            per_message / cores as f64
+        );
+    }
 }

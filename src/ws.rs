@@ -16,7 +16,7 @@ use async_graphql::http::{ClientMessage, WebSocketProtocols, WsMessage};
 use async_graphql::Data;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
-use tokio::time::{interval_at, sleep_until, Instant, MissedTickBehavior};
+use tokio::time::{sleep_until, Instant};
 
 use crate::accounts::service as accounts;
 use crate::app::AppState;
@@ -57,9 +57,8 @@ pub async fn serve(
     fanout: Arc<Fanout>,
     protocol: WebSocketProtocols,
     client: ClientInfo,
-    socket: WebSocket,
+    mut socket: WebSocket,
 ) {
-    let (mut sink, mut source) = socket.split();
     // async-graphql speaks the protocol's handshake, pings and ends; the operations (`subscribe`
     // and `complete`, `start` and `stop`) of an accepted socket are run here (`Operations`).
     let inbox = Arc::new(Mutex::new(Inbox::default()));
@@ -86,51 +85,57 @@ pub async fn serve(
 
     let config = &app.config;
     let start = Instant::now();
-    let mut keepalive = interval_at(start + config.ws_keepalive, config.ws_keepalive);
-    keepalive.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut check = interval_at(start + config.ws_session_check, config.ws_session_check);
-    check.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let far = start + std::time::Duration::from_secs(365 * 24 * 3600);
+    // The socket's deadlines (keep-alive, session check, token expiry) share one timer, set
+    // again only when the earliest of them changes.
+    let mut keepalive_at = start + config.ws_keepalive;
+    let mut check_at = start + config.ws_session_check;
+    let mut armed = far;
+    let timer = sleep_until(far);
+    tokio::pin!(timer);
     // What the last read of the session saw: reading again is needed only when sessions changed
     // since (thousands of idle sockets would otherwise read thousands of sessions a second).
     let mut checked_epoch = sessions::epoch();
     let mut checked_at = Instant::now();
-    // When the token expires: one timer, set again only when that changes.
-    let mut expiring = far;
-    let expiry = sleep_until(far);
-    tokio::pin!(expiry);
 
     loop {
-        let expires = match &*init.lock().unwrap_or_else(|p| p.into_inner()) {
+        let expiring = match &*init.lock().unwrap_or_else(|p| p.into_inner()) {
             Init::Accepted { expires, .. } => *expires,
             _ => far,
         };
-        if expires != expiring {
-            expiring = expires;
-            expiry.as_mut().reset(expires);
+        let next = keepalive_at.min(check_at).min(expiring);
+        if next != armed {
+            armed = next;
+            timer.as_mut().reset(next);
         }
         // Results first: most wakes of a busy socket are one of its subscriptions' events.
         let outgoing = tokio::select! {
             biased;
 
-            (id, out) = operations.next(), if !operations.is_empty() => match out {
-                Some(Outgoing::Payload(payload)) => {
-                    Message::Text(frame(&id, next_type(protocol), Some(&payload)).into())
-                }
-                Some(Outgoing::Response(result)) => {
-                    let payload = serde_json::to_string(&result).unwrap_or_else(|_| "null".into());
-                    Message::Text(frame(&id, next_type(protocol), Some(&payload)).into())
-                }
-                Some(Outgoing::Refused(result)) => {
-                    operations.stop_framed(&id);
-                    Message::Text(refusal(protocol, &id, result).into())
-                }
-                Some(Outgoing::End) | None => {
-                    operations.stop_framed(&id);
-                    Message::Text(frame(&id, "complete", None).into())
+            (at, out) = operations.next(), if !operations.is_empty() => {
+                let id = operations.framed(at);
+                match out {
+                    Some(Outgoing::Payload(payload)) => {
+                        Message::Text(frame(id, next_type(protocol), Some(&payload)).into())
+                    }
+                    Some(Outgoing::Response(result)) => {
+                        let payload =
+                            serde_json::to_string(&result).unwrap_or_else(|_| "null".into());
+                        Message::Text(frame(id, next_type(protocol), Some(&payload)).into())
+                    }
+                    Some(Outgoing::Refused(result)) => {
+                        let text = refusal(protocol, id, result);
+                        operations.remove(at);
+                        Message::Text(text.into())
+                    }
+                    Some(Outgoing::End) | None => {
+                        let text = frame(id, "complete", None);
+                        operations.remove(at);
+                        Message::Text(text.into())
+                    }
                 }
             },
-            message = source.next(), if reading => {
+            message = socket.next(), if reading => {
                 let bytes = match message {
                     Some(Ok(Message::Text(text))) => axum::body::Bytes::from(text),
                     Some(Ok(Message::Binary(bytes))) => bytes,
@@ -163,7 +168,7 @@ pub async fn serve(
             message = graphql.next() => match message {
                 Some(WsMessage::Text(text)) => Message::Text(text.into()),
                 Some(WsMessage::Close(code, reason)) => {
-                    close(&mut sink, close_code(&init, code), reason).await;
+                    close(&mut socket, close_code(&init, code), reason).await;
                     return;
                 }
                 None => {
@@ -172,35 +177,43 @@ pub async fn serve(
                         Init::Refused(code) => *code,
                         _ => 1000,
                     };
-                    close(&mut sink, code, String::new()).await;
+                    close(&mut socket, code, String::new()).await;
                     return;
                 }
             },
-            _ = keepalive.tick() => match protocol {
-                WebSocketProtocols::SubscriptionsTransportWS => {
-                    Message::Text(r#"{"type":"ka"}"#.into())
+            _ = &mut timer => {
+                let now = Instant::now();
+                if now >= expiring {
+                    close(&mut socket, FORBIDDEN, "The access token expired.".into()).await;
+                    return;
                 }
-                WebSocketProtocols::GraphQLWS => Message::Ping(axum::body::Bytes::new()),
-            },
-            _ = check.tick() => {
-                let epoch = sessions::epoch();
-                if epoch == checked_epoch && checked_at.elapsed() < FULL_RECHECK {
+                if now >= check_at {
+                    check_at = now + config.ws_session_check;
+                    let epoch = sessions::epoch();
+                    if epoch == checked_epoch && checked_at.elapsed() < FULL_RECHECK {
+                        continue;
+                    }
+                    checked_epoch = epoch;
+                    checked_at = Instant::now();
+                    if session_ended(&app, &init).await {
+                        close(&mut socket, FORBIDDEN, "The session ended.".into()).await;
+                        return;
+                    }
                     continue;
                 }
-                checked_epoch = epoch;
-                checked_at = Instant::now();
-                if session_ended(&app, &init).await {
-                    close(&mut sink, FORBIDDEN, "The session ended.".into()).await;
-                    return;
+                if now < keepalive_at {
+                    continue;
                 }
-                continue;
-            }
-            _ = &mut expiry => {
-                close(&mut sink, FORBIDDEN, "The access token expired.".into()).await;
-                return;
+                keepalive_at = now + config.ws_keepalive;
+                match protocol {
+                    WebSocketProtocols::SubscriptionsTransportWS => {
+                        Message::Text(r#"{"type":"ka"}"#.into())
+                    }
+                    WebSocketProtocols::GraphQLWS => Message::Ping(axum::body::Bytes::new()),
+                }
             }
         };
-        if sink.send(outgoing).await.is_err() {
+        if socket.send(outgoing).await.is_err() {
             return;
         }
     }
@@ -290,16 +303,24 @@ impl Operations {
         }
     }
 
-    fn stop_framed(&mut self, framed: &str) {
-        self.0.retain(|(_, own, _)| own != framed);
+    /// The framed id of the operation at `at` (as `next` gave it).
+    fn framed(&self, at: usize) -> &str {
+        self.0.get(at).map_or("null", |(_, framed, _)| framed)
     }
 
-    /// The next result of any operation, with the operation's framed id.
-    fn next(&mut self) -> impl std::future::Future<Output = (String, Option<Outgoing>)> + '_ {
+    /// Ends the operation at `at` (as `next` gave it).
+    fn remove(&mut self, at: usize) {
+        if at < self.0.len() {
+            drop(self.0.swap_remove(at));
+        }
+    }
+
+    /// The next result of any operation, with where the operation is.
+    fn next(&mut self) -> impl std::future::Future<Output = (usize, Option<Outgoing>)> + '_ {
         std::future::poll_fn(move |cx| {
-            for (_, framed, results) in &mut self.0 {
+            for (at, (_, _, results)) in self.0.iter_mut().enumerate() {
                 if let std::task::Poll::Ready(out) = results.poll_next_unpin(cx) {
-                    return std::task::Poll::Ready((framed.clone(), out));
+                    return std::task::Poll::Ready((at, out));
                 }
             }
             std::task::Poll::Pending
