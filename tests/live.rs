@@ -133,6 +133,23 @@ async fn connection_init_refuses_no_token_a_bad_one_and_an_expired_one() {
 }
 
 #[tokio::test]
+async fn keep_alives_come_at_their_interval_in_both_protocols_beside_a_subscription() {
+    let app = TestApp::spawn_with(&[("WS_KEEPALIVE_SECONDS", "1")]).await;
+    let user = app.customer("kept@example.com").await;
+    for protocol in [NEW, OLD] {
+        let mut socket = app.live(protocol, &user.access).await;
+        socket.subscribe("1", ADDED, json!({})).await;
+        for _ in 0..3 {
+            assert!(
+                socket.keep_alive(Duration::from_millis(2500)).await,
+                "{protocol}: a keep-alive each second"
+            );
+        }
+        socket.close().await;
+    }
+}
+
+#[tokio::test]
 async fn a_socket_closes_when_its_session_ends_or_its_token_expires() {
     let app = TestApp::spawn_with(&[
         ("WS_SESSION_CHECK_SECONDS", "1"),

@@ -138,6 +138,19 @@ impl Socket {
         }
     }
 
+    /// The next message is a keep-alive (`{"type":"ka"}` in the older protocol, a WebSocket ping
+    /// in the newer one), within `wait`.
+    pub async fn keep_alive(&mut self, wait: Duration) -> bool {
+        match tokio::time::timeout(wait, self.inner.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => {
+                let value: Value = serde_json::from_str(&text).unwrap();
+                self.protocol == OLD && value["type"] == "ka"
+            }
+            Ok(Some(Ok(Message::Ping(_)))) => self.protocol == NEW,
+            _ => false,
+        }
+    }
+
     /// No message (keep-alives aside) arrives within `wait`.
     pub async fn quiet_for(&mut self, wait: Duration) -> bool {
         loop {
