@@ -333,7 +333,9 @@ async fn subscriber(
         if let Some(at) = text.windows(2).position(|w| w == b"t:") {
             let digits = &text[at + 2..];
             let digits = &digits[..digits.iter().take_while(|b| b.is_ascii_digit()).count()];
-            let sent = std::str::from_utf8(digits).ok().and_then(|d| d.parse::<u64>().ok());
+            let sent = std::str::from_utf8(digits)
+                .ok()
+                .and_then(|d| d.parse::<u64>().ok());
             if let Some(sent) = sent {
                 let micros = micros_now().saturating_sub(sent);
                 latencies.push(u32::try_from(micros).unwrap_or(u32::MAX));

@@ -206,6 +206,43 @@ async fn a_removed_member_stops_hearing_the_room_and_the_others_go_on() {
 }
 
 #[tokio::test]
+async fn a_message_right_after_a_removal_never_reaches_the_removed_member() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let (amy, ben) = (app.staff(&admin).await, app.staff(&admin).await);
+    let room = room(
+        &app,
+        &admin,
+        GROUP,
+        json!({ "title": "Team", "memberIds": [amy.id, ben.id] }),
+    )
+    .await;
+    let query = "subscription($r: ID!) { messageAdded(roomId: $r) { body } }";
+    // Ben's viewer renders for both; Amy's socket learns of her removal from her own events,
+    // which (no frame following them) it reads late, or at the next frame, whichever comes first.
+    let mut bens = watching(&app, NEW, &ben, "b", query, &room).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut amys = watching(&app, NEW, &amy, "a", query, &room).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let r = app
+        .gql_as(
+            &admin.access,
+            "mutation($r: ID!, $u: ID!) { removeRoomMember(roomId: $r, userId: $u) { memberCount } }",
+            json!({ "r": room, "u": amy.id }),
+        )
+        .await;
+    assert_eq!(r["data"]["removeRoomMember"]["memberCount"], 2, "{r}");
+    send(&app, &admin, &room, "after").await;
+    assert_eq!(
+        bens.data("b").await["data"]["messageAdded"]["body"],
+        "after"
+    );
+    let next = amys.next().await;
+    assert_eq!(next["type"], "complete", "{next}");
+    assert!(amys.quiet_for(Duration::from_millis(300)).await);
+}
+
+#[tokio::test]
 async fn a_refused_viewer_is_told_and_a_query_over_the_socket_is_answered() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;

@@ -146,7 +146,10 @@ impl LeanSocket {
             return None;
         };
         let (length, header) = match second & 0x7F {
-            126 => (u16::from_be_bytes([*unread.get(2)?, *unread.get(3)?]) as usize, 4),
+            126 => (
+                u16::from_be_bytes([*unread.get(2)?, *unread.get(3)?]) as usize,
+                4,
+            ),
             127 => {
                 let bytes: [u8; 8] = unread.get(2..10)?.try_into().ok()?;
                 (usize::try_from(u64::from_be_bytes(bytes)).ok()?, 10)

@@ -420,7 +420,9 @@ impl Member {
         if self.closing.is_some() {
             return;
         }
-        self.lazy.pending.store(false, std::sync::atomic::Ordering::Release);
+        self.lazy
+            .pending
+            .store(false, std::sync::atomic::Ordering::Release);
         let mut cx = std::task::Context::from_waker(&self.events_waker);
         loop {
             match events.poll_next_unpin(&mut cx) {
@@ -533,10 +535,12 @@ impl Lazy {
 
     /// Ready when events arrived that the socket has not read.
     async fn due(&self) {
-        std::future::poll_fn(|_| match self.pending.load(std::sync::atomic::Ordering::Acquire) {
-            true => Poll::Ready(()),
-            false => Poll::Pending,
-        })
+        std::future::poll_fn(
+            |_| match self.pending.load(std::sync::atomic::Ordering::Acquire) {
+                true => Poll::Ready(()),
+                false => Poll::Pending,
+            },
+        )
         .await
     }
 }
@@ -551,7 +555,11 @@ impl Wake for Lazy {
             return;
         }
         let first = {
-            let mut queue = self.deferred.queue.lock().unwrap_or_else(|p| p.into_inner());
+            let mut queue = self
+                .deferred
+                .queue
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             queue.push(Arc::downgrade(self));
             queue.len() == 1
         };
