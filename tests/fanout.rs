@@ -159,8 +159,8 @@ async fn a_personal_field_is_rendered_for_each_viewer() {
     assert_eq!(rendered_now - rendered, 2, "one rendering per viewer");
 }
 
-#[tokio::test]
-async fn a_removed_member_stops_hearing_the_room_and_the_others_go_on() {
+/// A group room of two staff members, Amy and Ben, opened by the admin.
+async fn team() -> (TestApp, Actor, Actor, Actor, String) {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let (amy, ben) = (app.staff(&admin).await, app.staff(&admin).await);
@@ -171,6 +171,23 @@ async fn a_removed_member_stops_hearing_the_room_and_the_others_go_on() {
         json!({ "title": "Team", "memberIds": [amy.id, ben.id] }),
     )
     .await;
+    (app, admin, amy, ben, room)
+}
+
+async fn remove(app: &TestApp, admin: &Actor, room: &str, member: &Actor) {
+    let r = app
+        .gql_as(
+            &admin.access,
+            "mutation($r: ID!, $u: ID!) { removeRoomMember(roomId: $r, userId: $u) { memberCount } }",
+            json!({ "r": room, "u": member.id }),
+        )
+        .await;
+    assert_eq!(r["data"]["removeRoomMember"]["memberCount"], 2, "{r}");
+}
+
+#[tokio::test]
+async fn a_removed_member_stops_hearing_the_room_and_the_others_go_on() {
+    let (app, admin, amy, ben, room) = team().await;
     let query = "subscription($r: ID!) { messageAdded(roomId: $r) { body } }";
     // Amy subscribes first: her viewer renders for both, until she is removed.
     let mut amys = watching(&app, NEW, &amy, "a", query, &room).await;
@@ -187,14 +204,7 @@ async fn a_removed_member_stops_hearing_the_room_and_the_others_go_on() {
         "before"
     );
 
-    let r = app
-        .gql_as(
-            &admin.access,
-            "mutation($r: ID!, $u: ID!) { removeRoomMember(roomId: $r, userId: $u) { memberCount } }",
-            json!({ "r": room, "u": amy.id }),
-        )
-        .await;
-    assert_eq!(r["data"]["removeRoomMember"]["memberCount"], 2, "{r}");
+    remove(&app, &admin, &room, &amy).await;
     assert_eq!(amys.next().await["type"], "complete");
     tokio::time::sleep(Duration::from_millis(200)).await;
     send(&app, &admin, &room, "after").await;
@@ -207,16 +217,7 @@ async fn a_removed_member_stops_hearing_the_room_and_the_others_go_on() {
 
 #[tokio::test]
 async fn a_message_right_after_a_removal_never_reaches_the_removed_member() {
-    let app = TestApp::spawn().await;
-    let admin = app.admin().await;
-    let (amy, ben) = (app.staff(&admin).await, app.staff(&admin).await);
-    let room = room(
-        &app,
-        &admin,
-        GROUP,
-        json!({ "title": "Team", "memberIds": [amy.id, ben.id] }),
-    )
-    .await;
+    let (app, admin, amy, ben, room) = team().await;
     let query = "subscription($r: ID!) { messageAdded(roomId: $r) { body } }";
     // Ben's viewer renders for both; Amy's socket learns of her removal from her own events,
     // which (no frame following them) it reads late, or at the next frame, whichever comes first.
@@ -224,14 +225,7 @@ async fn a_message_right_after_a_removal_never_reaches_the_removed_member() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let mut amys = watching(&app, NEW, &amy, "a", query, &room).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let r = app
-        .gql_as(
-            &admin.access,
-            "mutation($r: ID!, $u: ID!) { removeRoomMember(roomId: $r, userId: $u) { memberCount } }",
-            json!({ "r": room, "u": amy.id }),
-        )
-        .await;
-    assert_eq!(r["data"]["removeRoomMember"]["memberCount"], 2, "{r}");
+    remove(&app, &admin, &room, &amy).await;
     send(&app, &admin, &room, "after").await;
     assert_eq!(
         bens.data("b").await["data"]["messageAdded"]["body"],
