@@ -9,16 +9,17 @@
 //!   who sends `--rate` messages per second round-robin over the rooms (one delivery each).
 //!
 //! Reported: deliveries per second while sending, deliveries lost (expected minus received),
-//! p50/p99 latency from the start of the `sendMessage` request to receipt, and the server's memory
-//! per idle subscriber (resident memory after N subscribed sockets sat idle for 3 s, minus before,
-//! over N). Users, sessions and rooms are inserted directly; tokens are signed with the server's
+//! p50/p99 latency from the start of the `sendMessage` request to receipt, the server's CPU time
+//! per delivery (its own cost, whatever the client's), and the server's memory per idle
+//! subscriber (resident memory after N subscribed sockets sat idle for 3 s, minus before, over N). Users, sessions and rooms are inserted directly; tokens are signed with the server's
 //! secret (20,000 Argon2 logins would take minutes).
 //!
 //! Run: `cargo bench --bench fanout -- [--subscribers 1000] [--mode room|rooms] [--rooms 1] [--rate 20]
 //!       [--seconds 10] [--pg postgres://user@host:port/postgres] [--redis redis://127.0.0.1:6379]
-//!       [--server-env NAME=VALUE]… [--no-subscribe]` (settings for the server, e.g.
+//!       [--server-env NAME=VALUE]… [--no-subscribe] [--server PATH]` (settings for the server, e.g.
 //!       `WS_SESSION_CHECK_SECONDS=60`; `--no-subscribe`: the sockets only authenticate, and the
-//!       run ends after the memory reading: what a socket costs without a subscription)
+//!       run ends after the memory reading: what a socket costs without a subscription; `--server`:
+//!       the server binary to run instead of this build's, e.g. another commit's, to compare)
 //! One process holds at most about as many sockets as its open-file limit (`ulimit -n`) allows:
 //! the server and this client each hold N.
 
@@ -56,6 +57,8 @@ struct Args {
     server_env: Vec<(String, String)>,
     /// False with `--no-subscribe`: sockets only connect and authenticate (their memory alone).
     subscribe: bool,
+    /// `--server PATH`: another build of the server to measure (another commit's, to compare).
+    server: Option<String>,
 }
 
 fn args() -> Args {
@@ -77,6 +80,7 @@ fn args() -> Args {
         pg: value("--pg"),
         redis: value("--redis"),
         subscribe: !all.iter().any(|a| a == "--no-subscribe"),
+        server: value("--server"),
         server_env: all
             .windows(2)
             .filter(|w| w[0] == "--server-env")
@@ -265,6 +269,20 @@ async fn seed(database_url: &str, args: &Args) -> Seeded {
     }
 }
 
+/// CPU time the process has used (user and system), in clock ticks (`/proc/PID/stat`).
+fn cpu_ticks(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            // Fields after the command name (which may hold spaces): utime and stime are the
+            // 12th and 13th of them.
+            let rest = &stat[stat.rfind(')')? + 2..];
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0)
+}
+
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
@@ -383,7 +401,11 @@ async fn main() {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port");
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_autohub"));
+    let binary = args
+        .server
+        .clone()
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_autohub").to_string());
+    let mut command = tokio::process::Command::new(binary);
     command
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -469,6 +491,7 @@ async fn main() {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let total = args.rate * args.seconds;
     let sending = Instant::now();
+    let ticks_before = cpu_ticks(pid);
     let mut sends = Vec::new();
     let sent_ok = Arc::new(AtomicU64::new(0));
     let expected = Arc::new(AtomicU64::new(0));
@@ -516,6 +539,7 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let delivery_time = sending.elapsed();
+    let server_ticks = cpu_ticks(pid).saturating_sub(ticks_before);
     let _ = stop.send(true);
     let mut latencies = Vec::new();
     for h in handles {
@@ -548,6 +572,12 @@ async fn main() {
         percentile(&latencies, 0.50),
         percentile(&latencies, 0.99),
         percentile(&latencies, 1.0),
+    );
+    // Clock ticks are 1/100 s on Linux.
+    println!(
+        "server CPU while sending and delivering: {:.2} s, {:.1} µs per delivery",
+        server_ticks as f64 / 100.0,
+        server_ticks as f64 * 10_000.0 / got.max(1) as f64
     );
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
