@@ -11,8 +11,9 @@
 //! Reported: deliveries per second while sending, deliveries lost (expected minus received),
 //! p50/p99 latency from the start of the `sendMessage` request to receipt, the server's CPU time
 //! per delivery (its own cost, whatever the client's), and the server's memory per idle
-//! subscriber (resident memory after N subscribed sockets sat idle for 3 s, minus before, over N). Users, sessions and rooms are inserted directly; tokens are signed with the server's
-//! secret (20,000 Argon2 logins would take minutes).
+//! subscriber (resident memory after N subscribed sockets sat idle for 3 s, minus before, over N).
+//! Users, sessions and rooms are inserted directly; tokens are signed with the server's secret
+//! (20,000 Argon2 logins would take minutes).
 //!
 //! Run: `cargo bench --bench fanout -- [--subscribers 1000] [--mode room|rooms] [--rooms 1] [--rate 20]
 //!       [--seconds 10] [--pg postgres://user@host:port/postgres] [--redis redis://127.0.0.1:6379]
