@@ -20,7 +20,8 @@
 //! stream is never written), and at most [`DEFER`] after one arrived that no frame followed.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::{Poll, Wake, Waker};
 use std::time::Duration;
@@ -420,9 +421,7 @@ impl Member {
         if self.closing.is_some() {
             return;
         }
-        self.lazy
-            .pending
-            .store(false, std::sync::atomic::Ordering::Release);
+        self.lazy.pending.store(false, Release);
         let mut cx = std::task::Context::from_waker(&self.events_waker);
         loop {
             match events.poll_next_unpin(&mut cx) {
@@ -535,12 +534,10 @@ impl Lazy {
 
     /// Ready when events arrived that the socket has not read.
     async fn due(&self) {
-        std::future::poll_fn(
-            |_| match self.pending.load(std::sync::atomic::Ordering::Acquire) {
-                true => Poll::Ready(()),
-                false => Poll::Pending,
-            },
-        )
+        std::future::poll_fn(|_| match self.pending.load(Acquire) {
+            true => Poll::Ready(()),
+            false => Poll::Pending,
+        })
         .await
     }
 }
@@ -551,7 +548,7 @@ impl Wake for Lazy {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        if self.pending.swap(true, std::sync::atomic::Ordering::AcqRel) {
+        if self.pending.swap(true, AcqRel) {
             return;
         }
         let first = {
@@ -589,7 +586,7 @@ impl Deferred {
     fn fire(&self) {
         let due = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
         for lazy in due.iter().filter_map(Weak::upgrade) {
-            if lazy.pending.load(std::sync::atomic::Ordering::Acquire) {
+            if lazy.pending.load(Acquire) {
                 if let Some(task) = &*lazy.task.lock().unwrap_or_else(|p| p.into_inner()) {
                     task.wake_by_ref();
                 }
