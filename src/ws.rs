@@ -294,13 +294,11 @@ impl Operations {
 
     /// Ends an operation the client stopped; false when there was none under `id`.
     fn stop(&mut self, id: &str) -> bool {
-        match self.0.iter().position(|(own, ..)| own == id) {
-            Some(at) => {
-                drop(self.0.swap_remove(at));
-                true
-            }
-            None => false,
+        let found = self.0.iter().position(|(own, ..)| own == id);
+        if let Some(at) = found {
+            self.remove(at);
         }
+        found.is_some()
     }
 
     /// The framed id of the operation at `at` (as `next` gave it).

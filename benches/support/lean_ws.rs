@@ -70,10 +70,16 @@ impl LeanSocket {
         frame.push(0x80 | opcode);
         match payload.len() {
             n @ 0..=125 => frame.push(0x80 | n as u8),
-            n => {
-                frame.push(0x80 | 126);
-                frame.extend_from_slice(&u16::try_from(n).unwrap_or(u16::MAX).to_be_bytes());
-            }
+            n => match u16::try_from(n) {
+                Ok(n) => {
+                    frame.push(0x80 | 126);
+                    frame.extend_from_slice(&n.to_be_bytes());
+                }
+                Err(_) => {
+                    frame.push(0x80 | 127);
+                    frame.extend_from_slice(&(n as u64).to_be_bytes());
+                }
+            },
         }
         frame.extend_from_slice(&[0; 4]);
         frame.extend_from_slice(payload);
