@@ -145,6 +145,11 @@ pub async fn connect(
         .max_connections(config.database_max_connections)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
+        // sqlx tests every connection as it goes back to the pool (a ping); testing it again as
+        // it is taken out cost each statement a second round trip to PostgreSQL (on SQLite, a
+        // second hop to the connection's thread). A connection the database ended meanwhile
+        // fails its next statement instead, retryably (`error::unreachable_database`).
+        .test_before_acquire(false)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)

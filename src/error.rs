@@ -5,7 +5,7 @@
 //! error without a code, so keeping `Display` off forces every error through `From<AppError>` below.
 
 use async_graphql::ErrorExtensions;
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::{DbErr, RuntimeErr, SqlErr, SqlxError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AppError {
@@ -24,8 +24,8 @@ pub enum AppError {
     },
     /// Too many attempts; retry after the given number of seconds.
     RateLimited { retry_after_seconds: u64 },
-    /// A service we depend on (the payment provider) failed or did not answer in time: not the
-    /// client's mistake, and worth a retry; the message says which service.
+    /// A service we depend on (the payment provider, the database) failed or did not answer in
+    /// time: not the client's mistake, and worth a retry; the message says which service.
     Unavailable(String),
     /// Something failed on our side; the cause is logged, never sent.
     Internal(String),
@@ -99,8 +99,35 @@ impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => Self::conflict("This already exists."),
+            _ if unreachable_database(&err) => {
+                tracing::warn!(error = %err, "the database could not be reached");
+                Self::Unavailable("The database could not be reached. Please try again.".into())
+            }
             _ => Self::internal(err),
         }
+    }
+}
+
+/// The connection failed, not the statement: the database restarted or ended the connection
+/// (pooled connections are not tested as they are taken, see `app::connect`; PostgreSQL says so
+/// with SQLSTATE class 57, operator intervention, or 08, connection exception), or no connection
+/// came free in time. The next attempt takes another connection.
+fn unreachable_database(err: &DbErr) -> bool {
+    match err {
+        DbErr::ConnectionAcquire(_) => true,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => match e.as_ref() {
+            SqlxError::Io(_)
+            | SqlxError::PoolTimedOut
+            | SqlxError::PoolClosed
+            | SqlxError::WorkerCrashed => true,
+            SqlxError::Database(db) => db
+                .code()
+                .is_some_and(|code| code.starts_with("57P") || code.starts_with("08")),
+            _ => false,
+        },
+        _ => false,
     }
 }
 
@@ -150,6 +177,25 @@ mod tests {
             ext.get("retryAfterSeconds"),
             Some(&async_graphql::Value::from(7u64))
         );
+    }
+
+    #[test]
+    fn a_lost_database_connection_is_unavailable_and_a_failed_statement_internal() {
+        use std::sync::Arc;
+        let lost = |e: SqlxError| DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)));
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert!(matches!(
+            AppError::from(lost(SqlxError::Io(refused))),
+            AppError::Unavailable(_)
+        ));
+        assert!(matches!(
+            AppError::from(DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout)),
+            AppError::Unavailable(_)
+        ));
+        assert!(matches!(
+            AppError::from(lost(SqlxError::RowNotFound)),
+            AppError::Internal(_)
+        ));
     }
 
     #[test]

@@ -212,3 +212,51 @@ async fn migrations_are_listed_rolled_back_and_applied_from_the_command_line() {
     let status = migrate("status").await;
     assert!(!status.contains("pending"), "{status}");
 }
+
+/// Pooled connections are not tested as they are taken (a round trip per statement saved), so
+/// after PostgreSQL ends them (as a restart does) each answers one request with a retryable
+/// error before it is replaced; never an error without `retryable`, and service comes back.
+/// SQLite's connections cannot be ended from outside: there the test only checks the page.
+#[tokio::test]
+async fn after_the_database_ends_every_connection_requests_fail_retryably_then_succeed() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    let page = "{ units(first: 1) { totalCount } }";
+    // Warm the pool: several connections in use at once.
+    let warm = futures_util::future::join_all((0..8).map(|_| app.gql(page, json!({})))).await;
+    for r in &warm {
+        assert_eq!(r["data"]["units"]["totalCount"], 0, "{r}");
+    }
+    if !app.database_url.starts_with("postgres") {
+        return;
+    }
+    let admin = sea_orm::Database::connect(app.database_url.as_str())
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .await
+        .unwrap();
+    admin.close().await.ok();
+    let mut failed = 0;
+    let mut answered = 0;
+    for _ in 0..20 {
+        let r = app.gql(page, json!({})).await;
+        if r["data"]["units"]["totalCount"] == 0 {
+            answered += 1;
+            if answered == 5 {
+                break;
+            }
+            continue;
+        }
+        assert_eq!(answered, 0, "a failure after service came back: {r}");
+        assert_eq!(r["errors"][0]["extensions"]["retryable"], true, "{r}");
+        failed += 1;
+    }
+    assert_eq!(answered, 5, "service did not come back ({failed} failures)");
+    // At most one failure per connection of the pool (DATABASE_MAX_CONNECTIONS=5 in tests).
+    assert!(failed <= 5, "{failed} failures");
+}
