@@ -204,8 +204,8 @@ async fn migrations_are_listed_rolled_back_and_applied_from_the_command_line() {
     migrate("down").await;
     let status = migrate("status").await;
     assert!(
-        status.contains("applied  m20261202_000009_identities")
-            && status.contains("pending  m20261203_000011_payments_and_devices"),
+        status.contains("applied  m20261203_000011_payments_and_devices")
+            && status.contains("pending  m20261204_000012_units_listed_count"),
         "{status}"
     );
     migrate("up").await;

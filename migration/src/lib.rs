@@ -16,6 +16,7 @@ mod m20261202_000008_telemetry;
 mod m20261202_000009_identities;
 mod m20261202_000010_uploads;
 mod m20261203_000011_payments_and_devices;
+mod m20261204_000012_units_listed_count;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_identities::Migration),
             Box::new(m20261202_000010_uploads::Migration),
             Box::new(m20261203_000011_payments_and_devices::Migration),
+            Box::new(m20261204_000012_units_listed_count::Migration),
         ]
     }
 }

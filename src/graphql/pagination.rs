@@ -206,13 +206,15 @@ impl<N: async_graphql::OutputType> Page<N> {
                     Value::Object(info)
                 }
                 "edges" => {
+                    // Named once per page: async-graphql formats the name on every call.
+                    let edge_type = Edge::<N>::type_name();
                     let mut nodes = std::mem::take(&mut under_edges).into_iter();
                     let mut edges = Vec::with_capacity(page.edges.len());
                     for edge in &page.edges {
                         let mut object = IndexMap::with_capacity(fields.edge.len());
                         for e in &fields.edge {
                             let value = match name(e) {
-                                "__typename" => Value::String(Edge::<N>::type_name().into_owned()),
+                                "__typename" => Value::String(edge_type.to_string()),
                                 "cursor" => Value::String(edge.cursor.clone()),
                                 _ => nodes.next().unwrap_or(Ok(Value::Null))?,
                             };
