@@ -10,7 +10,9 @@
 
 use base64::Engine;
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Order, SelectStatement, Value};
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait, Order, Query, SelectStatement, SubQueryStatement, Value,
+};
 use sea_orm::{
     ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
     QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, Statement, TryGetable,
@@ -235,19 +237,25 @@ impl Sort {
         beyond_key.or(k.eq(key).and(beyond_id))
     }
 
-    /// The rows of the window, in listing order, with their cursors. `key_of` reads the sort key
-    /// of a row the same way the key expression computes it.
+    /// The rows of the window, in listing order, with their cursors, and how many rows match in
+    /// all when `with_total`. `key_of` reads the sort key of a row the same way the key
+    /// expression computes it.
     pub async fn fetch<E: EntityTrait>(
         &self,
         db: &impl ConnectionTrait,
         select: Select<E>,
         window: &Window,
+        with_total: bool,
         key_of: impl Fn(&E::Model) -> (i64, Uuid),
-    ) -> AppResult<Slice<E::Model>> {
+    ) -> AppResult<(Slice<E::Model>, Option<u64>)>
+    where
+        E::Model: Sync,
+    {
         self.fetch_with(
             db,
             select,
             window,
+            with_total,
             |_| {},
             |row| E::Model::from_query_result(row, ""),
             key_of,
@@ -257,15 +265,26 @@ impl Sort {
 
     /// `fetch`, with the statement extended (joins, more columns) and each row decoded by the
     /// caller: related rows can come with the page in the same statement.
+    ///
+    /// The count, when asked for, comes in the same statement too, as a last column
+    /// (`total_count`, one uncorrelated subquery that both databases run once): a statement less
+    /// per counted page, with its round trip and its connection's check. An empty page carries
+    /// no row to read it from; past a cursor its count then takes a statement of its own.
+    #[allow(clippy::too_many_arguments)]
     pub async fn fetch_with<E: EntityTrait, R>(
         &self,
         db: &impl ConnectionTrait,
         select: Select<E>,
         window: &Window,
+        with_total: bool,
         extend: impl FnOnce(&mut SelectStatement),
         decode: impl Fn(&QueryResult) -> Result<R, DbErr>,
         key_of: impl Fn(&R) -> (i64, Uuid),
-    ) -> AppResult<Slice<R>> {
+    ) -> AppResult<(Slice<R>, Option<u64>)>
+    where
+        E::Model: Sync,
+    {
+        let count = with_total.then(|| select.clone());
         let mut select = select;
         if let Some(after) = &window.after {
             select = select.filter(self.past(after, true));
@@ -282,10 +301,27 @@ impl Sort {
             .limit(window.limit + 1)
             .into_query();
         extend(&mut query);
+        if let Some(count) = &count {
+            query.expr_as(
+                Expr::SubQuery(
+                    None,
+                    Box::new(SubQueryStatement::SelectStatement(count_of(count.clone()))),
+                ),
+                Alias::new(TOTAL_COLUMN),
+            );
+        }
         let statement = literal_limit(db.get_database_backend().build(&query));
-        let mut rows = db
-            .query_all_raw(statement)
-            .await?
+        let found = db.query_all_raw(statement).await?;
+        let total = match (count, found.first()) {
+            (None, _) => None,
+            (Some(_), Some(row)) => {
+                Some(u64::try_from(row.try_get::<i64>("", TOTAL_COLUMN)?).unwrap_or(0))
+            }
+            // Nothing matches at all, or nothing past the cursor: only then is a count apart.
+            (Some(_), None) if window.after.is_none() && window.before.is_none() => Some(0),
+            (Some(count), None) => Some(count.count(db).await?),
+        };
+        let mut rows = found
             .iter()
             .map(&decode)
             .collect::<Result<Vec<R>, DbErr>>()?;
@@ -294,7 +330,7 @@ impl Sort {
         if window.backward {
             rows.reverse();
         }
-        Ok(self.finish(rows, more, window, key_of))
+        Ok((self.finish(rows, more, window, key_of), total))
     }
 
     /// A page of rows (filtered by the viewer's rules) and, when selected, how many match in all.
@@ -310,8 +346,7 @@ impl Sort {
         E::Model: Sync,
     {
         let window = args.window(self)?;
-        let slice = self.fetch(db, select.clone(), &window, key_of).await?;
-        Ok((slice, count_if(with_total, db, select).await?))
+        self.fetch(db, select, &window, with_total, key_of).await
     }
 
     /// Rows of the window in listing order → the slice, with cursors and page info. `more`: rows
@@ -369,6 +404,18 @@ impl<'a> Columns<'a> {
     pub fn skip(&mut self, n: usize) {
         self.at += n;
     }
+}
+
+/// The column a counted page's statement carries its count in.
+const TOTAL_COLUMN: &str = "total_count";
+
+/// `SELECT COUNT(*) FROM (<select>)`: the count `PaginatorTrait::count` runs, as a statement to
+/// put inside another.
+fn count_of<E: EntityTrait>(select: Select<E>) -> SelectStatement {
+    Query::select()
+        .expr(Expr::cust("COUNT(*)"))
+        .from_subquery(select.into_query(), Alias::new("sub_query"))
+        .to_owned()
 }
 
 /// SQLite (3.51, as bundled) re-prepares a statement on every run when its `LIMIT` is a bound
@@ -436,21 +483,6 @@ pub fn slice_loaded<M>(
         kept.truncate(limit);
     }
     sort.finish(kept, more, window, key_of)
-}
-
-/// `COUNT(*)` of a filtered query, run only when the client selected `totalCount`.
-pub async fn count_if<E: EntityTrait>(
-    wanted: bool,
-    db: &impl ConnectionTrait,
-    select: Select<E>,
-) -> AppResult<Option<u64>>
-where
-    E::Model: Sync,
-{
-    if !wanted {
-        return Ok(None);
-    }
-    Ok(Some(select.count(db).await?))
 }
 
 #[cfg(test)]

@@ -629,3 +629,61 @@ async fn a_page_shows_every_field_exactly_as_the_unit_itself_does() {
     assert!(bare_node["owner"].is_null() && bare_node["primaryPhoto"].is_null());
     assert!(bare_node["trim"].is_null() && bare_node["listPrice"].is_null());
 }
+
+/// A counted page reads its count in the page's own statement, and still counts right on the
+/// last page, past the end (an empty page after a cursor) and when nothing matches.
+#[tokio::test]
+async fn a_counted_page_takes_one_statement_and_counts_on_every_page() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    for _ in 0..5 {
+        app.create_unit(
+            &admin.access,
+            json!({ "isListed": true, "listPrice": "100" }),
+        )
+        .await;
+    }
+    let page = "query($after: String, $count: Boolean!, $f: UnitFilter) {
+        units(first: 2, after: $after, filter: $f) {
+          totalCount @include(if: $count) edges { node { id } } pageInfo { endCursor } } }";
+    let ask = |after: Value, count: bool, f: Value| {
+        app.gql_as(
+            &admin.access,
+            page,
+            json!({ "after": after, "count": count, "f": f }),
+        )
+    };
+    let statements = || app.state.metrics.statements();
+
+    // With and without the count: the same number of statements.
+    let before = statements();
+    let r = ask(Value::Null, false, Value::Null).await;
+    let plain = statements() - before;
+    let before = statements();
+    let r2 = ask(Value::Null, true, Value::Null).await;
+    let counted = statements() - before;
+    assert_eq!(plain, counted, "{r} {r2}");
+    assert_eq!(r2["data"]["units"]["totalCount"], 5, "{r2}");
+
+    // Every page counts all five, the empty one past the end included.
+    let mut after = Value::Null;
+    let mut sizes = Vec::new();
+    loop {
+        let r = ask(after.clone(), true, Value::Null).await;
+        assert_eq!(r["data"]["units"]["totalCount"], 5, "{r}");
+        let edges = r["data"]["units"]["edges"].as_array().unwrap().len();
+        sizes.push(edges);
+        if edges == 0 {
+            break;
+        }
+        after = r["data"]["units"]["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(sizes, vec![2, 2, 1, 0]);
+
+    // Nothing matches: zero, with no cursor and past one.
+    let none = json!({ "make": "No Such Make" });
+    let r = ask(Value::Null, true, none.clone()).await;
+    assert_eq!(r["data"]["units"]["totalCount"], 0, "{r}");
+    let r = ask(after, true, none).await;
+    assert_eq!(r["data"]["units"]["totalCount"], 0, "{r}");
+}

@@ -145,16 +145,14 @@ pub async fn list_units(
     let sort = unit_sort(order.0, order.1);
     let window = args.window(&sort)?;
     let query = filtered(&audience, filter)?;
-    let slice = sort
-        .fetch_with(
-            &state.db,
-            reads.columns(query.clone()),
-            &window,
-            |q| reads.join(q),
-            |row| reads.decode(row),
-            |u| unit_key(order.0, &u.card),
-        )
-        .await?;
-    let total = paging::count_if(with_total, &state.db, query).await?;
-    Ok((slice, total))
+    sort.fetch_with(
+        &state.db,
+        reads.columns(query),
+        &window,
+        with_total,
+        |q| reads.join(q),
+        |row| reads.decode(row),
+        |u| unit_key(order.0, &u.card),
+    )
+    .await
 }
