@@ -14,8 +14,8 @@ use sea_orm::sea_query::{
     Alias, Expr, ExprTrait, Order, Query, SelectStatement, SubQueryStatement, Value,
 };
 use sea_orm::{
-    ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
-    QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, Statement, TryGetable,
+    ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QueryResult, QuerySelect, QueryTrait, Select, Statement, TryGetable,
 };
 use uuid::Uuid;
 
@@ -247,10 +247,7 @@ impl Sort {
         window: &Window,
         with_total: bool,
         key_of: impl Fn(&E::Model) -> (i64, Uuid),
-    ) -> AppResult<(Slice<E::Model>, Option<u64>)>
-    where
-        E::Model: Sync,
-    {
+    ) -> AppResult<(Slice<E::Model>, Option<u64>)> {
         self.fetch_with(
             db,
             select,
@@ -280,11 +277,8 @@ impl Sort {
         extend: impl FnOnce(&mut SelectStatement),
         decode: impl Fn(&QueryResult) -> Result<R, DbErr>,
         key_of: impl Fn(&R) -> (i64, Uuid),
-    ) -> AppResult<(Slice<R>, Option<u64>)>
-    where
-        E::Model: Sync,
-    {
-        let count = with_total.then(|| select.clone());
+    ) -> AppResult<(Slice<R>, Option<u64>)> {
+        let count = with_total.then(|| count_of(select.clone()));
         let mut select = select;
         if let Some(after) = &window.after {
             select = select.filter(self.past(after, true));
@@ -305,21 +299,25 @@ impl Sort {
             query.expr_as(
                 Expr::SubQuery(
                     None,
-                    Box::new(SubQueryStatement::SelectStatement(count_of(count.clone()))),
+                    Box::new(SubQueryStatement::SelectStatement(count.clone())),
                 ),
                 Alias::new(TOTAL_COLUMN),
             );
         }
         let statement = literal_limit(db.get_database_backend().build(&query));
         let found = db.query_all_raw(statement).await?;
-        let total = match (count, found.first()) {
+        let total = match (&count, found.first()) {
             (None, _) => None,
-            (Some(_), Some(row)) => {
-                Some(u64::try_from(row.try_get::<i64>("", TOTAL_COLUMN)?).unwrap_or(0))
-            }
+            (Some(_), Some(row)) => Some(read_total(row)?),
             // Nothing matches at all, or nothing past the cursor: only then is a count apart.
             (Some(_), None) if window.after.is_none() && window.before.is_none() => Some(0),
-            (Some(count), None) => Some(count.count(db).await?),
+            (Some(count), None) => {
+                let statement = db.get_database_backend().build(count);
+                match db.query_one_raw(statement).await? {
+                    Some(row) => Some(read_total(&row)?),
+                    None => Some(0),
+                }
+            }
         };
         let mut rows = found
             .iter()
@@ -341,10 +339,7 @@ impl Sort {
         args: &PageArgs,
         with_total: bool,
         key_of: impl Fn(&E::Model) -> (i64, Uuid),
-    ) -> AppResult<(Slice<E::Model>, Option<u64>)>
-    where
-        E::Model: Sync,
-    {
+    ) -> AppResult<(Slice<E::Model>, Option<u64>)> {
         let window = args.window(self)?;
         self.fetch(db, select, &window, with_total, key_of).await
     }
@@ -409,13 +404,18 @@ impl<'a> Columns<'a> {
 /// The column a counted page's statement carries its count in.
 const TOTAL_COLUMN: &str = "total_count";
 
-/// `SELECT COUNT(*) FROM (<select>)`: the count `PaginatorTrait::count` runs, as a statement to
-/// put inside another.
+/// `SELECT COUNT(*) AS total_count FROM (<select>)`: a page's count, inside the page's statement
+/// or on its own.
 fn count_of<E: EntityTrait>(select: Select<E>) -> SelectStatement {
     Query::select()
-        .expr(Expr::cust("COUNT(*)"))
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new(TOTAL_COLUMN))
         .from_subquery(select.into_query(), Alias::new("sub_query"))
         .to_owned()
+}
+
+/// The count a row of `count_of` (or of a page that carries it) holds.
+fn read_total(row: &QueryResult) -> Result<u64, DbErr> {
+    Ok(u64::try_from(row.try_get::<i64>("", TOTAL_COLUMN)?).unwrap_or(0))
 }
 
 /// SQLite (3.51, as bundled) re-prepares a statement on every run when its `LIMIT` is a bound
