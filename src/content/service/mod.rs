@@ -101,8 +101,9 @@ fn not_before(previous: &document::Model) -> AppError {
     )
 }
 
-/// How often a publication retries when another one took its version number meanwhile.
-const PUBLISH_ATTEMPTS: usize = 5;
+/// How often a publication tries to take the next version number. Each lost try means another
+/// publication of the same kind landed meanwhile, so N publications at once need at most N tries.
+const PUBLISH_ATTEMPTS: usize = 32;
 
 /// An admin publishes the next version of a document, in effect from `effective_date` (not
 /// before the version before it).
