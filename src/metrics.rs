@@ -78,9 +78,9 @@ impl Metrics {
         self.subscription_payloads[0].fetch_add(1, Relaxed);
     }
 
-    /// A socket was handed one rendered result to write.
-    pub fn record_delivery(&self) {
-        self.subscription_payloads[1].fetch_add(1, Relaxed);
+    /// Sockets were handed `count` rendered results to write.
+    pub fn record_deliveries(&self, count: u64) {
+        self.subscription_payloads[1].fetch_add(count, Relaxed);
     }
 
     /// Subscription results rendered, and written to sockets.

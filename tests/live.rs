@@ -275,3 +275,49 @@ async fn a_customer_who_changes_their_own_service_is_not_notified_and_others_hea
     assert_eq!(unread(&app, &owner).await, 0);
     assert!(watching.quiet_for(Duration::from_millis(500)).await);
 }
+
+/// `/graphql/ws` checks the handshake as a WebSocket server must: a plain GET and a version it
+/// does not speak get 400; a client that names no subprotocol speaks graphql-transport-ws, and
+/// none is confirmed.
+#[tokio::test]
+async fn the_socket_endpoint_checks_its_handshake() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let app = TestApp::spawn().await;
+    let owner = app.customer("owner@example.com").await;
+    let plain = reqwest::get(format!("{}/graphql/ws", app.base))
+        .await
+        .expect("an answer");
+    assert_eq!(plain.status(), 400);
+
+    let address = app.base.trim_start_matches("http://").to_string();
+    let mut raw = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let request = format!(
+        "GET /graphql/ws HTTP/1.1\r\nHost: {address}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    );
+    raw.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = vec![0; 12];
+    raw.read_exact(&mut answer).await.unwrap();
+    assert_eq!(String::from_utf8_lossy(&answer), "HTTP/1.1 400");
+
+    let url = format!("{}/graphql/ws", app.base.replacen("http", "ws", 1));
+    let (mut socket, response) = tokio_tungstenite::connect_async(url).await.unwrap();
+    assert_eq!(response.status(), 101);
+    assert!(response.headers().get("sec-websocket-protocol").is_none());
+    let init = json!({ "type": "connection_init", "payload": { "token": owner.access } });
+    socket
+        .send(Message::Text(init.to_string().into()))
+        .await
+        .unwrap();
+    let reply = tokio::time::timeout(Duration::from_secs(10), socket.next())
+        .await
+        .expect("an answer within 10 s");
+    let Some(Ok(Message::Text(text))) = reply else {
+        panic!("{reply:?}");
+    };
+    let reply: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(reply["type"], "connection_ack", "{reply}");
+}

@@ -6,10 +6,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::http::{GraphiQLSource, WebSocketProtocols, ALL_WEBSOCKET_PROTOCOLS};
+use async_graphql::http::{GraphiQLSource, WebSocketProtocols};
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, Request, ValidationMode};
-use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
@@ -428,33 +428,35 @@ fn client_info(headers: &HeaderMap, peer: SocketAddr, trust_forwarded_for: bool)
 async fn subscriptions_handler(
     State(state): State<HttpState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
+    request: axum::extract::Request,
 ) -> Response {
+    let headers = request.headers();
     let named = headers
         .get(header::SEC_WEBSOCKET_PROTOCOL)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let protocol = named
+    let chosen = named
         .split(',')
-        .find_map(|p| p.trim().parse::<WebSocketProtocols>().ok())
-        .unwrap_or(WebSocketProtocols::GraphQLWS);
-    let client = client_info(&headers, peer, state.app.config.trust_forwarded_for);
-    // Small buffers: a server holds thousands of mostly idle sockets, and what clients send here
-    // (init, subscribe, ping) is small; tungstenite's defaults are 128 KiB each way.
-    upgrade
-        .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .read_buffer_size(1024)
-        .write_buffer_size(0)
-        .max_message_size(64 * 1024)
-        .max_frame_size(64 * 1024)
-        .on_upgrade(move |socket| {
-            let guarded = crate::graphql::guarded::Guarded {
-                schema: state.schema,
-                checks: state.checks,
-            };
-            crate::ws::serve(state.app, guarded, state.fanout, protocol, client, socket)
-        })
+        .map(str::trim)
+        .find_map(|p| Some((p, p.parse::<WebSocketProtocols>().ok()?)));
+    let protocol = chosen.map_or(WebSocketProtocols::GraphQLWS, |(_, protocol)| protocol);
+    let confirmed = chosen.map(|(name, _)| name.to_string());
+    let client = client_info(headers, peer, state.app.config.trust_forwarded_for);
+    crate::ws::socket::accept(request, confirmed, move |socket, out| {
+        let guarded = crate::graphql::guarded::Guarded {
+            schema: state.schema,
+            checks: state.checks,
+        };
+        crate::ws::serve(
+            state.app,
+            guarded,
+            state.fanout,
+            protocol,
+            client,
+            socket,
+            out,
+        )
+    })
 }
 
 #[derive(serde::Deserialize)]

@@ -14,17 +14,22 @@ use std::sync::{Arc, Mutex};
 use async_graphql::futures_util::stream::BoxStream;
 use async_graphql::http::{ClientMessage, WebSocketProtocols, WsMessage};
 use async_graphql::Data;
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use tokio::time::{sleep_until, Instant};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::Message;
 
 use crate::accounts::service as accounts;
 use crate::app::AppState;
 use crate::auth::viewer::{bearer_token, ClientInfo, Identity};
 use crate::auth::{sessions, Viewer};
 use crate::error::AppError;
-use crate::graphql::fanout::{Fanout, Outgoing};
+use crate::graphql::fanout::{Address, Fanout, Outgoing};
 use crate::graphql::guarded::Guarded;
+
+pub mod socket;
+use socket::{Out, Socket};
 
 /// A socket reads its session again at least this often, even when nothing was announced.
 const FULL_RECHECK: std::time::Duration = std::time::Duration::from_secs(60);
@@ -57,7 +62,8 @@ pub async fn serve(
     fanout: Arc<Fanout>,
     protocol: WebSocketProtocols,
     client: ClientInfo,
-    mut socket: WebSocket,
+    mut socket: Socket,
+    out: Arc<Out>,
 ) {
     // async-graphql speaks the protocol's handshake, pings and ends; the operations (`subscribe`
     // and `complete`, `start` and `stop`) of an accepted socket are run here (`Operations`).
@@ -108,16 +114,14 @@ pub async fn serve(
             armed = next;
             timer.as_mut().reset(next);
         }
-        // Results first: most wakes of a busy socket are one of its subscriptions' events.
+        // Results of its operations first (a group's frames do not pass through here: they are
+        // written to the socket by the group's task, see `socket`).
         let outgoing = tokio::select! {
             biased;
 
-            (at, out) = operations.next(), if !operations.is_empty() => {
+            (at, outgoing) = operations.next(), if !operations.is_empty() => {
                 let id = operations.framed(at);
-                match out {
-                    Some(Outgoing::Payload(payload)) => {
-                        Message::Text(frame(id, next_type(protocol), Some(&payload)).into())
-                    }
+                match outgoing {
                     Some(Outgoing::Response(result)) => {
                         let payload =
                             serde_json::to_string(&result).unwrap_or_else(|_| "null".into());
@@ -135,6 +139,11 @@ pub async fn serve(
                     }
                 }
             },
+            // Frames a group queued because the socket did not take them at once.
+            written = std::future::poll_fn(|cx| out.poll_backlog(cx)) => match written {
+                Ok(()) => continue,
+                Err(_) => return,
+            },
             message = socket.next(), if reading => {
                 let bytes = match message {
                     Some(Ok(Message::Text(text))) => axum::body::Bytes::from(text),
@@ -150,8 +159,14 @@ pub async fn serve(
                 match operation_message(&init, &bytes) {
                     Some(ClientMessage::Start { id, payload }) => {
                         if let Some(session) = accepted(&init) {
-                            let results = fanout.operation(&schema, payload, session);
-                            operations.start(id, results);
+                            let address = Address {
+                                out: out.clone(),
+                                id: json_string(&id),
+                                next: next_type(protocol),
+                            };
+                            let framed = address.id.clone();
+                            let results = fanout.operation(&schema, payload, session, address);
+                            operations.start(id, framed, results);
                         }
                         continue;
                     }
@@ -168,7 +183,7 @@ pub async fn serve(
             message = graphql.next() => match message {
                 Some(WsMessage::Text(text)) => Message::Text(text.into()),
                 Some(WsMessage::Close(code, reason)) => {
-                    close(&mut socket, close_code(&init, code), reason).await;
+                    close(&mut socket, &out, close_code(&init, code), reason).await;
                     return;
                 }
                 None => {
@@ -177,14 +192,14 @@ pub async fn serve(
                         Init::Refused(code) => *code,
                         _ => 1000,
                     };
-                    close(&mut socket, code, String::new()).await;
+                    close(&mut socket, &out, code, String::new()).await;
                     return;
                 }
             },
             _ = &mut timer => {
                 let now = Instant::now();
                 if now >= expiring {
-                    close(&mut socket, FORBIDDEN, "The access token expired.".into()).await;
+                    close(&mut socket, &out, FORBIDDEN, "The access token expired.".into()).await;
                     return;
                 }
                 if now >= check_at {
@@ -196,7 +211,7 @@ pub async fn serve(
                     checked_epoch = epoch;
                     checked_at = Instant::now();
                     if session_ended(&app, &init).await {
-                        close(&mut socket, FORBIDDEN, "The session ended.".into()).await;
+                        close(&mut socket, &out, FORBIDDEN, "The session ended.".into()).await;
                         return;
                     }
                     continue;
@@ -209,7 +224,7 @@ pub async fn serve(
                     WebSocketProtocols::SubscriptionsTransportWS => {
                         Message::Text(r#"{"type":"ka"}"#.into())
                     }
-                    WebSocketProtocols::GraphQLWS => Message::Ping(axum::body::Bytes::new()),
+                    WebSocketProtocols::GraphQLWS => Message::Ping(Default::default()),
                 }
             }
         };
@@ -285,10 +300,10 @@ impl Operations {
         self.0.is_empty()
     }
 
-    /// A second operation under a running one's id replaces it (as async-graphql does).
-    fn start(&mut self, id: String, results: BoxStream<'static, Outgoing>) {
+    /// A second operation under a running one's id replaces it (as async-graphql does); `framed`
+    /// is the id as a JSON string.
+    fn start(&mut self, id: String, framed: String, results: BoxStream<'static, Outgoing>) {
         self.stop(&id);
-        let framed = json_string(&id);
         self.0.push((id, framed, results));
     }
 
@@ -448,15 +463,14 @@ async fn session_ended(app: &AppState, init: &Mutex<Init>) -> bool {
     }
 }
 
-async fn close<S>(sink: &mut S, code: u16, reason: String)
-where
-    S: futures_util::Sink<Message> + Unpin,
-{
+/// Closes the socket: no group writes to it after the close frame.
+async fn close(socket: &mut Socket, out: &Out, code: u16, reason: String) {
+    out.seal();
     let frame = CloseFrame {
-        code,
+        code: CloseCode::from(code),
         reason: reason.into(),
     };
-    let _ = sink.send(Message::Close(Some(frame))).await;
+    let _ = socket.send(Message::Close(Some(frame))).await;
 }
 
 #[cfg(test)]

@@ -10,32 +10,37 @@
 //!   which rendered nothing. An idle subscriber holds a few hundred bytes, not an execution.
 //! - **A group's run** renders the events: one run per distinct document, operation name,
 //!   variables and audience (the viewer's role, or the viewer alone — see [`Share`]). Each result
-//!   is serialised once; every socket in the group writes those bytes, framed with its own id.
+//!   is serialised once, and the group's task writes it, framed with each operation's id,
+//!   straight to every socket in the group (see [`seat`]): a message to a room of thousands
+//!   wakes no socket's task.
 //!
 //! A resolver that does not call [`shared`] (a query or mutation sent over the socket, a
 //! subscription not opted in) is answered by its own run, as any operation is.
 //!
-//! A socket is woken once per event, by its group's frame: its own events do not wake it (see
-//! [`Lazy`]). It reads them before it writes each frame (so a frame past the end of its own
-//! stream is never written), and at most [`DEFER`] after one arrived that no frame followed.
+//! Before it writes a frame to a socket, the group's task reads that socket's own events (so a
+//! frame past the end of its own stream is never written). Those events do not wake the
+//! socket's task (see [`seat::Lazy`]) unless they ended.
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
-use std::task::{Poll, Wake, Waker};
 use std::time::Duration;
 
 use async_graphql::futures_util::stream::BoxStream;
 use async_graphql::{Context, Data, Executor, PathSegment, Request, Response, SelectionField};
 use futures_util::{Stream, StreamExt};
-use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::guarded::Guarded;
 use crate::accounts::entity::Role;
 use crate::metrics::Metrics;
+
+mod seat;
+
+pub use seat::Address;
+use seat::{Deferred, Seat, Seats};
 
 /// Fields whose answer depends on who asks beyond their role (the viewer's own unread count, say):
 /// a selection that names one is rendered for its viewer alone. Each domain lists its own.
@@ -49,10 +54,6 @@ const OWED_WAIT: Duration = Duration::from_millis(500);
 
 /// A socket gives up on an operation whose group ended this many times without a frame.
 const REJOINS: u32 = 3;
-
-/// How long after one of its own events a socket reads them if no frame came first (an event its
-/// group does not render: typing, in a room watched for messages; its removal from the room).
-const DEFER: Duration = Duration::from_millis(250);
 
 /// Who may be sent one rendering of a subscription's events, as its resolver declares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,9 +109,10 @@ pub fn shared<T: Send + 'static>(
         None => Audience::Anonymous,
     };
     let root = field.alias().unwrap_or(field.name()).to_string();
-    let _ = control.established.set(Established { audience, root });
+    // The events first: a socket that sees the run established takes them.
     *control.events.lock().unwrap_or_else(|p| p.into_inner()) =
         Some(events.map(|event| event.is_ok()).boxed());
+    let _ = control.established.set(Established { audience, root });
     control.ready.notify_one();
     futures_util::stream::pending().boxed()
 }
@@ -122,10 +124,9 @@ fn personal(field: SelectionField<'_>) -> bool {
         .any(|f| PERSONAL.iter().any(|names| names.contains(&f.name())) || personal(f))
 }
 
-/// What a socket writes for one of its operations.
+/// What a socket's task writes for one of its operations (a group's frames are written to the
+/// socket directly: see [`seat`]).
 pub enum Outgoing {
-    /// A group's rendering: the operation's `next` payload, ready to frame.
-    Payload(Arc<str>),
     /// A result of the socket's own run (or a missed-events error).
     Response(Response),
     /// The operation never ran (it did not validate, or the resolver refused): the protocol's
@@ -155,7 +156,7 @@ struct Key {
 pub struct Fanout {
     groups: Mutex<Groups>,
     deferred: Arc<Deferred>,
-    /// Frames a socket may fall behind its group by before it is told it missed some.
+    /// Frames that may wait for a socket to take them before it is told it missed some.
     capacity: usize,
     metrics: Arc<Metrics>,
 }
@@ -165,11 +166,14 @@ struct Groups {
     by_key: HashMap<Arc<Key>, Weak<Group>>,
     /// Entries after the last sweep of ended groups.
     swept: usize,
+    /// The id of the last group started.
+    last: u64,
 }
 
 struct Group {
-    /// Receivers are made from this one (it is never read).
-    template: broadcast::Receiver<Arc<str>>,
+    /// Tells a socket's frames of this group from those of one it was in before.
+    id: u64,
+    seats: Arc<Seats>,
     ended: Arc<AtomicBool>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -190,12 +194,13 @@ impl Fanout {
         }
     }
 
-    /// One operation a socket started: its results, as the socket writes them.
+    /// One operation a socket started, written to `address`: the results its task writes.
     pub fn operation(
         self: &Arc<Self>,
         guarded: &Guarded,
         request: Request,
         session: Arc<Data>,
+        address: Address,
     ) -> BoxStream<'static, Outgoing> {
         let parts = Parts {
             query: request.query.clone(),
@@ -205,18 +210,10 @@ impl Fanout {
         };
         let control = Arc::new(Control::default());
         let own = guarded.execute_stream(request.data(control.clone()), Some(session.clone()));
-        let lazy = Arc::new(Lazy {
-            pending: AtomicBool::new(false),
-            task: Mutex::new(None),
-            deferred: self.deferred.clone(),
-        });
         let member = Member {
             control,
             own: Some(own),
-            events: None,
-            events_waker: Waker::from(lazy.clone()),
-            lazy,
-            seen: 0,
+            seat: Seat::new(address, self.deferred.clone()),
             fanout: self.clone(),
             guarded: guarded.clone(),
             parts: Arc::new(parts),
@@ -244,12 +241,22 @@ impl Fanout {
             }
             _stale = Some(group);
         }
-        let (frames, template) = broadcast::channel(self.capacity);
+        groups.last += 1;
+        let id = groups.last;
+        let seats = Arc::new(Seats::default());
         let ended = Arc::new(AtomicBool::new(false));
         let results = guarded.execute_stream(parts.request(), Some(session.clone()));
-        let task = tokio::spawn(render(results, frames, ended.clone(), self.metrics.clone()));
+        let run = Run {
+            id,
+            seats: seats.clone(),
+            ended: ended.clone(),
+            capacity: self.capacity,
+            metrics: self.metrics.clone(),
+        };
+        let task = tokio::spawn(run.render(results));
         let group = Arc::new(Group {
-            template,
+            id,
+            seats,
             ended,
             task,
         });
@@ -262,28 +269,38 @@ impl Fanout {
     }
 }
 
-/// A group's run: each result serialised once and sent to its sockets. Ends with the run, or
-/// when the run never started (the first of its viewers was refused meanwhile): the sockets then
-/// join again, in a new group.
-async fn render(
-    mut results: BoxStream<'static, Response>,
-    frames: broadcast::Sender<Arc<str>>,
+/// A group's run, as its task holds it.
+struct Run {
+    id: u64,
+    seats: Arc<Seats>,
     ended: Arc<AtomicBool>,
+    capacity: usize,
     metrics: Arc<Metrics>,
-) {
-    while let Some(result) = results.next().await {
-        if never_ran(&result) {
-            break;
-        }
-        match serde_json::to_string(&result) {
-            Ok(json) => {
-                metrics.record_rendering();
-                let _ = frames.send(json.into());
+}
+
+impl Run {
+    /// Each result serialised once and written to the group's sockets. Ends with the run, or
+    /// when the run never started (the first of its viewers was refused meanwhile): the sockets
+    /// then join again, in a new group.
+    async fn render(self, mut results: BoxStream<'static, Response>) {
+        while let Some(result) = results.next().await {
+            if never_ran(&result) {
+                break;
             }
-            Err(err) => tracing::error!(%err, "a subscription result did not serialise"),
+            match serde_json::to_string(&result) {
+                Ok(json) => {
+                    self.metrics.record_rendering();
+                    let seats = self.seats.live();
+                    seat::deliver(self.id, seats, json.into(), self.capacity, &self.metrics).await;
+                }
+                Err(err) => tracing::error!(%err, "a subscription result did not serialise"),
+            }
+        }
+        self.ended.store(true, Relaxed);
+        for seat in self.seats.live() {
+            seat.group_ended(self.id);
         }
     }
-    ended.store(true, Relaxed);
 }
 
 /// What a group's run is made from.
@@ -315,40 +332,32 @@ impl Parts {
     }
 }
 
-/// One socket's operation.
+/// One socket's operation, as the socket's task drives it.
 struct Member {
     control: Arc<Control>,
     /// The socket's own run, until the resolver's events are taken out of it.
     own: Option<BoxStream<'static, Response>>,
-    /// The resolver's events for this viewer (see `Control`), and how many were values. They
-    /// are read with `events_waker`, which wakes the socket late (see `Lazy`).
-    events: Option<BoxStream<'static, bool>>,
-    events_waker: Waker,
-    lazy: Arc<Lazy>,
-    seen: u64,
+    seat: Arc<Seat>,
     fanout: Arc<Fanout>,
     guarded: Guarded,
     parts: Arc<Parts>,
     session: Arc<Data>,
-    joined: Option<Joined>,
-    /// The own run ended: frames still owed are written until this instant.
+    joined: Option<Arc<Group>>,
+    /// The own events ended: frames still owed are written until this instant.
     closing: Option<tokio::time::Instant>,
     failed_joins: u32,
     done: bool,
 }
 
-struct Joined {
-    _group: Arc<Group>,
-    frames: broadcast::Receiver<Arc<str>>,
-    /// `Member::seen` when the socket joined.
-    seen_before: u64,
-    received: u64,
+impl Drop for Member {
+    fn drop(&mut self) {
+        // Stopped, or its socket closed: no group writes to it any more.
+        self.seat.lock().closed = true;
+    }
 }
 
 impl Member {
     async fn step(&mut self) -> Option<Outgoing> {
-        let task = std::future::poll_fn(|cx| Poll::Ready(cx.waker().clone())).await;
-        self.lazy.serve(task);
         loop {
             if self.done {
                 return None;
@@ -356,121 +365,89 @@ impl Member {
             if self.joined.is_none() && self.closing.is_none() {
                 self.join();
             }
-            self.read_events();
-            if let Some(deadline) = self.closing {
-                if self.owed() == 0 || tokio::time::Instant::now() >= deadline {
-                    self.done = true;
-                    return Some(Outgoing::End);
+            let seat = self.seat.clone();
+            let own_events = {
+                let mut state = seat.lock();
+                self.seat.read_events(&mut state);
+                if state.ended && self.closing.is_none() {
+                    self.closing = Some(tokio::time::Instant::now() + OWED_WAIT);
                 }
-            }
+                if state.missed > 0 {
+                    let count = std::mem::take(&mut state.missed);
+                    return Some(Outgoing::Response(self.missed(count)));
+                }
+                if state.group_over && self.joined.take().is_some() {
+                    self.failed_joins = match state.received {
+                        0 => self.failed_joins + 1,
+                        _ => 1,
+                    };
+                    if self.failed_joins > REJOINS || self.closing.is_some() {
+                        return Some(self.end(&mut state));
+                    }
+                    continue;
+                }
+                if let Some(deadline) = self.closing {
+                    if state.owed() == 0 || tokio::time::Instant::now() >= deadline {
+                        return Some(self.end(&mut state));
+                    }
+                }
+                state.events.is_some() || state.ended
+            };
             let closing = self.closing;
-            let lazy = self.lazy.clone();
             tokio::select! {
                 biased;
-                frame = next_frame(&mut self.joined) => match frame {
-                    Ok(payload) => {
-                        // Its own events first: a frame past their end is not this viewer's.
-                        self.read_events();
-                        if self.closing.is_some() && self.owed() == 0 {
-                            self.done = true;
-                            return Some(Outgoing::End);
-                        }
-                        self.failed_joins = 0;
-                        if let Some(joined) = &mut self.joined {
-                            joined.received += 1;
-                        }
-                        self.fanout.metrics.record_delivery();
-                        return Some(Outgoing::Payload(payload));
-                    }
-                    Err(RecvError::Lagged(count)) => {
-                        if let Some(joined) = &mut self.joined {
-                            joined.received += count;
-                        }
-                        return Some(Outgoing::Response(self.missed(count)));
-                    }
-                    Err(RecvError::Closed) => {
-                        self.joined = None;
-                        self.failed_joins += 1;
-                        if self.failed_joins > REJOINS || closing.is_some() {
-                            self.done = true;
-                            return Some(Outgoing::End);
-                        }
-                    }
-                },
-                result = next_of(&mut self.own), if self.events.is_none() && closing.is_none() => match result {
+                _ = seat.notify.notified() => {}
+                result = next_of(&mut self.own), if !own_events && closing.is_none() => match result {
                     None => self.closing = Some(tokio::time::Instant::now() + OWED_WAIT),
                     Some(result) if never_ran(&result) => {
                         self.done = true;
+                        self.seat.lock().closed = true;
                         return Some(Outgoing::Refused(result));
                     }
                     Some(result) => return Some(Outgoing::Response(result)),
                 },
                 _ = self.control.ready.notified(), if self.joined.is_none() && closing.is_none() => {}
-                _ = lazy.due(), if closing.is_none() => {}
                 _ = sleep_until(closing) => {}
             }
         }
     }
 
-    /// Reads the socket's own events that have arrived, without waiting; the next one wakes the
-    /// socket only after `DEFER` (a frame that comes first reads it).
-    fn read_events(&mut self) {
-        let Some(events) = &mut self.events else {
-            return;
-        };
-        if self.closing.is_some() {
-            return;
-        }
-        self.lazy.pending.store(false, Release);
-        let mut cx = std::task::Context::from_waker(&self.events_waker);
-        loop {
-            match events.poll_next_unpin(&mut cx) {
-                Poll::Ready(Some(value)) => self.seen += u64::from(value),
-                Poll::Ready(None) => {
-                    self.closing = Some(tokio::time::Instant::now() + OWED_WAIT);
-                    return;
-                }
-                Poll::Pending => return,
-            }
-        }
+    /// The operation is over: nothing more is written to it but its `complete`.
+    fn end(&mut self, state: &mut seat::State) -> Outgoing {
+        state.closed = true;
+        self.done = true;
+        Outgoing::End
     }
 
     /// Takes the resolver's events out of the own run, which is dropped, and joins the group for
     /// what the resolver established, once it has.
     fn join(&mut self) {
-        if self.events.is_none() {
-            let taken = self
-                .control
-                .events
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .take();
-            if taken.is_some() {
-                self.events = taken;
-                self.own = None;
-            }
-        }
         let Some(established) = self.control.established.get() else {
             return;
         };
+        let taken = self
+            .control
+            .events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         let key = self.parts.key(established.audience.clone());
         let group = self
             .fanout
             .group(key, &self.parts, &self.guarded, &self.session);
-        self.joined = Some(Joined {
-            frames: group.template.resubscribe(),
-            _group: group,
-            seen_before: self.seen,
-            received: 0,
-        });
-    }
-
-    /// Frames the socket's own run says it is owed and has not received.
-    fn owed(&self) -> u64 {
-        self.joined.as_ref().map_or(0, |joined| {
-            let seen = self.seen - joined.seen_before;
-            seen.saturating_sub(joined.received)
-        })
+        {
+            let mut state = self.seat.lock();
+            if taken.is_some() {
+                state.events = taken;
+                self.own = None;
+            }
+            state.group = group.id;
+            state.group_over = false;
+            state.seen_before = state.seen;
+            state.received = 0;
+        }
+        group.seats.add(&self.seat);
+        self.joined = Some(group);
     }
 
     /// The error of a socket that fell behind its group by `count` frames.
@@ -497,100 +474,9 @@ async fn next_of<T>(stream: &mut Option<BoxStream<'static, T>>) -> Option<T> {
     }
 }
 
-async fn next_frame(joined: &mut Option<Joined>) -> Result<Arc<str>, RecvError> {
-    match joined {
-        Some(joined) => joined.frames.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
-    }
-}
-
-/// The waker a socket reads its own events with. Most of them are followed within milliseconds by
-/// the group's frame, which wakes the socket anyway; waking it for the event too would wake
-/// thousands of sockets twice per message. So an event only marks the socket, and queues it to
-/// be woken `DEFER` later in case no frame came first.
-struct Lazy {
-    /// An event arrived since the socket last read its own events.
-    pending: AtomicBool,
-    /// The socket's task.
-    task: Mutex<Option<Waker>>,
-    deferred: Arc<Deferred>,
-}
-
-impl Lazy {
-    /// The task that serves the socket now.
-    fn serve(&self, task: Waker) {
-        let mut current = self.task.lock().unwrap_or_else(|p| p.into_inner());
-        if !current.as_ref().is_some_and(|w| w.will_wake(&task)) {
-            *current = Some(task);
-        }
-    }
-
-    /// Ready when events arrived that the socket has not read.
-    async fn due(&self) {
-        std::future::poll_fn(|_| match self.pending.load(Acquire) {
-            true => Poll::Ready(()),
-            false => Poll::Pending,
-        })
-        .await
-    }
-}
-
-impl Wake for Lazy {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        if self.pending.swap(true, AcqRel) {
-            return;
-        }
-        let first = {
-            let mut queue = self
-                .deferred
-                .queue
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            queue.push(Arc::downgrade(self));
-            queue.len() == 1
-        };
-        if first {
-            match tokio::runtime::Handle::try_current() {
-                Ok(runtime) => {
-                    let deferred = self.deferred.clone();
-                    runtime.spawn(async move {
-                        tokio::time::sleep(DEFER).await;
-                        deferred.fire();
-                    });
-                }
-                Err(_) => self.deferred.fire(),
-            }
-        }
-    }
-}
-
-/// Sockets to wake for their own events (see `Lazy`): one timer for all that are waiting.
-#[derive(Default)]
-struct Deferred {
-    queue: Mutex<Vec<Weak<Lazy>>>,
-}
-
-impl Deferred {
-    /// Wakes every queued socket that has not read its events since.
-    fn fire(&self) {
-        let due = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
-        for lazy in due.iter().filter_map(Weak::upgrade) {
-            if lazy.pending.load(Acquire) {
-                if let Some(task) = &*lazy.task.lock().unwrap_or_else(|p| p.into_inner()) {
-                    task.wake_by_ref();
-                }
-            }
-        }
     }
 }
