@@ -355,17 +355,17 @@ fn next_type(protocol: WebSocketProtocols) -> &'static str {
 
 /// `{"type":…,"id":…,"payload":…}`, the payload already JSON; `id` is framed (a JSON string).
 fn frame(id: &str, kind: &str, payload: Option<&str>) -> String {
-    let mut out = String::with_capacity(32 + id.len() + payload.map_or(0, str::len));
-    out.push_str(r#"{"type":""#);
-    out.push_str(kind);
-    out.push_str(r#"","id":"#);
-    out.push_str(id);
-    if let Some(payload) = payload {
-        out.push_str(r#","payload":"#);
-        out.push_str(payload);
-    }
-    out.push('}');
-    out
+    envelope(kind, id, payload).concat()
+}
+
+/// The pieces of a message's text, in order (see `frame`): a group writes them into a
+/// WebSocket frame of its own without joining them first.
+pub(crate) fn envelope<'a>(kind: &'a str, id: &'a str, payload: Option<&'a str>) -> [&'a str; 7] {
+    let (label, payload) = match payload {
+        Some(payload) => (r#","payload":"#, payload),
+        None => ("", ""),
+    };
+    [r#"{"type":""#, kind, r#"","id":"#, id, label, payload, "}"]
 }
 
 /// The protocol's `error` for an operation that never ran: its errors (graphql-transport-ws), or

@@ -187,23 +187,23 @@ impl Out {
         if backlog.failed || backlog.sealed {
             return Delivered::Gone;
         }
-        if !backlog.is_empty() {
-            if backlog.frames >= limit {
-                return Delivered::Full;
-            }
-            backlog.frames += 1;
-            backlog.push(frame);
-            return Delivered::Yes;
+        let waiting = !backlog.is_empty();
+        if waiting && backlog.frames >= limit {
+            return Delivered::Full;
         }
-        self.write_now(&mut backlog, frame);
+        self.send(&mut backlog, frame);
         if !backlog.is_empty() {
             backlog.frames += 1;
         }
         Delivered::Yes
     }
 
-    /// Writes what the socket takes without waiting, and queues the rest.
-    fn write_now(&self, backlog: &mut Backlog, bytes: &[u8]) {
+    /// Writes what the socket takes now, and queues the rest; behind what waits already, only
+    /// queues.
+    fn send(&self, backlog: &mut Backlog, bytes: &[u8]) {
+        if !backlog.is_empty() {
+            return backlog.push(bytes);
+        }
         match self.half.try_write(bytes) {
             Ok(n) if n == bytes.len() => {}
             Ok(n) => backlog.push(&bytes[n..]),
@@ -298,10 +298,7 @@ impl AsyncWrite for Duplex {
         if backlog.failed {
             return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
         }
-        match backlog.is_empty() {
-            true => self.out.write_now(&mut backlog, buf),
-            false => backlog.push(buf),
-        }
+        self.out.send(&mut backlog, buf);
         Poll::Ready(Ok(buf.len()))
     }
 

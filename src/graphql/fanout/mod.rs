@@ -401,7 +401,6 @@ impl Member {
                     None => self.closing = Some(tokio::time::Instant::now() + OWED_WAIT),
                     Some(result) if never_ran(&result) => {
                         self.done = true;
-                        self.seat.lock().closed = true;
                         return Some(Outgoing::Refused(result));
                     }
                     Some(result) => return Some(Outgoing::Response(result)),

@@ -12,6 +12,7 @@ use futures_util::StreamExt;
 use tokio::sync::Notify;
 
 use crate::metrics::Metrics;
+use crate::ws::envelope;
 use crate::ws::socket::{text_frame, Delivered, Out};
 
 /// How long after one of its own events a socket reads them if no frame came first (an event its
@@ -128,18 +129,7 @@ impl Seat {
             return false;
         }
         let Address { out, id, next } = &self.address;
-        text_frame(
-            frame,
-            &[
-                r#"{"type":""#,
-                next,
-                r#"","id":"#,
-                id,
-                r#","payload":"#,
-                payload,
-                "}",
-            ],
-        );
+        text_frame(frame, &envelope(next, id, Some(payload)));
         match out.deliver(frame, limit) {
             Delivered::Yes => {
                 state.received += 1;
@@ -214,17 +204,14 @@ pub(super) async fn deliver(
             .count();
         metrics.record_deliveries(written as u64);
     };
-    let mut chunks = seats.chunks(CHUNK);
-    let Some(first) = chunks.next() else {
-        return;
-    };
+    let mut first = seats;
     let mut others = tokio::task::JoinSet::new();
-    for chunk in chunks {
-        let chunk = chunk.to_vec();
+    while first.len() > CHUNK {
+        let chunk = first.split_off(first.len() - CHUNK);
         let (payload, metrics) = (payload.clone(), metrics.clone());
         others.spawn(async move { write(&chunk, &payload, &metrics) });
     }
-    write(first, &payload, metrics);
+    write(&first, &payload, metrics);
     while others.join_next().await.is_some() {}
 }
 
