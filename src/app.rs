@@ -55,6 +55,12 @@ impl Deref for AppState {
 }
 
 impl AppState {
+    /// The shop's calendar day (`SHOWROOM_TIMEZONE`): what "today", "in the future" and "in the
+    /// past" mean for every date a user enters.
+    pub fn today(&self) -> chrono::NaiveDate {
+        crate::clock::today(self.config.bookings.showroom_timezone)
+    }
+
     /// Connects and migrates the database and sets up every service (no listener).
     pub async fn new(config: Config) -> Result<Self, String> {
         let metrics = Arc::new(Metrics::new());

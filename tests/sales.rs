@@ -326,3 +326,53 @@ async fn the_summary_and_staff_metrics_add_up() {
         "two staff and the admin: {r}"
     );
 }
+
+/// "In the future" is counted in the shop's days (`SHOWROOM_TIMEZONE`), not in UTC's: a sale
+/// recorded just after the shop's midnight is dated that day. The zone is chosen so that its day
+/// differs from UTC's whenever the test runs: 14 hours ahead from 10:00 UTC on (its today is
+/// UTC's tomorrow), 12 hours behind before (its tomorrow is UTC's today).
+#[tokio::test]
+async fn a_date_in_the_future_means_after_the_shops_today_not_utcs() {
+    use chrono::{Days, Timelike, Utc};
+    let now = Utc::now();
+    let zone = if now.hour() >= 10 {
+        chrono_tz::Pacific::Kiritimati
+    } else {
+        chrono_tz::Etc::GMTPlus12
+    };
+    let today = now.with_timezone(&zone).date_naive();
+    assert_ne!(today, now.date_naive());
+    let tomorrow = today + Days::new(1);
+    let app = TestApp::spawn_with(&[("SHOWROOM_TIMEZONE", zone.name())]).await;
+    let admin = app.admin().await;
+    let staff = app.staff(&admin).await;
+
+    let unit = listed_unit(&app, &staff).await;
+    let r = app
+        .gql_as(
+            &staff.access,
+            RECORD,
+            json!({ "i": sale(&unit, "100", &tomorrow.to_string()) }),
+        )
+        .await;
+    assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
+    assert_eq!(r["errors"][0]["extensions"]["field"], "soldOn", "{r}");
+    let r = app
+        .gql_as(
+            &staff.access,
+            RECORD,
+            json!({ "i": sale(&unit, "100", &today.to_string()) }),
+        )
+        .await;
+    assert_eq!(r["data"]["recordSale"]["unit"]["status"], "SOLD", "{r}");
+
+    let r = app
+        .try_create_unit(&staff.access, json!({ "purchaseDate": tomorrow }))
+        .await;
+    assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
+    assert_eq!(r["errors"][0]["extensions"]["field"], "purchaseDate", "{r}");
+    let r = app
+        .try_create_unit(&staff.access, json!({ "purchaseDate": today }))
+        .await;
+    assert!(r["data"]["createUnit"]["id"].is_string(), "{r}");
+}

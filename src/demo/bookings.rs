@@ -186,7 +186,7 @@ pub(super) async fn seed(
     let zone = state.config.bookings.showroom_timezone;
     let first_hour = state.config.bookings.test_drive_first_hour;
     let staff_viewer = viewer_of(&staff[0]);
-    let local_today = Utc::now().with_timezone(&zone).date_naive();
+    let local_today = state.today();
     let at = |days: u64, hour: u32, minute: u32| {
         let local = (local_today + Days::new(days)).and_hms_opt(hour, minute, 0);
         local.and_then(|l| {

@@ -22,7 +22,7 @@ const ABOUT: &str = "# About us\n\nA family business since 1987: we sell, servic
 /// Publishes the documents and fills in the shop's information; returns how many documents.
 pub async fn seed(state: &AppState, admin: &user::Model) -> Result<usize, String> {
     let viewer = viewer_of(admin);
-    let today = content::today(state);
+    let today = state.today();
     let ago = |days: u64| today.checked_sub_days(Days::new(days)).unwrap_or(today);
     let documents = [
         (DocumentKind::PrivacyPolicy, PRIVACY, ago(400)),

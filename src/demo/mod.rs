@@ -2,7 +2,7 @@
 //! the services (the same rules as the API), photos are PNGs drawn at run time, and the random
 //! choices are seeded, so every run makes the same data. It refuses a database with users.
 
-use chrono::{Days, Utc};
+use chrono::{Datelike, Days};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;
@@ -253,12 +253,8 @@ pub async fn seed(state: &AppState) -> Result<Seeded, String> {
         customers.push(u);
     }
     let admin_viewer = viewer_of(&admin);
-    let this_year = Utc::now()
-        .format("%Y")
-        .to_string()
-        .parse::<i32>()
-        .unwrap_or(2026);
-    let today = Utc::now().date_naive();
+    let today = state.today();
+    let this_year = today.year();
     let (mut photos, mut records, mut sold) = (0, 0, 0);
     // Listed stock that stays on sale, and customers' cars: what the demo books.
     let (mut stock, mut owned) = (Vec::new(), Vec::new());

@@ -110,7 +110,7 @@ pub async fn update_profile(
         active.phone = Set(phone);
     }
     if let Some(date) = changes.date_of_birth {
-        let today = clock::now().date_naive();
+        let today = state.today();
         if date > today || date < today - chrono::Days::new(365 * 130) {
             return Err(AppError::bad_input(
                 "dateOfBirth",

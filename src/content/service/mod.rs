@@ -26,13 +26,6 @@ pub use shop::*;
 /// At most this many characters of Markdown per document.
 pub const MAX_CONTENT: usize = 200_000;
 
-/// The shop's local date: versions take effect at its midnight.
-pub fn today(state: &AppState) -> NaiveDate {
-    Utc::now()
-        .with_timezone(&state.config.bookings.showroom_timezone)
-        .date_naive()
-}
-
 /// The version of `kind` in effect on `day`: the newest dated that day or earlier.
 pub async fn in_effect(
     db: &impl ConnectionTrait,
@@ -49,7 +42,7 @@ pub async fn in_effect(
 
 /// The TERMS version in effect today, if any was published.
 pub async fn terms_version(state: &AppState) -> AppResult<Option<i32>> {
-    Ok(in_effect(&state.db, DocumentKind::Terms, today(state))
+    Ok(in_effect(&state.db, DocumentKind::Terms, state.today())
         .await?
         .map(|d| d.version))
 }
@@ -57,7 +50,7 @@ pub async fn terms_version(state: &AppState) -> AppResult<Option<i32>> {
 /// The document of `kind` in effect (public).
 #[tracing::instrument(skip_all, fields(kind = ?kind))]
 pub async fn document(state: &AppState, kind: DocumentKind) -> AppResult<Option<document::Model>> {
-    in_effect(&state.db, kind, today(state)).await
+    in_effect(&state.db, kind, state.today()).await
 }
 
 /// Every version of `kind`, newest first (staff).
@@ -153,7 +146,7 @@ async fn future_version(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResul
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::not_found("Document"))?;
-    if found.effective_date <= today(state) {
+    if found.effective_date <= state.today() {
         return Err(AppError::conflict(
             "This version is (or was) in effect; publish a new version instead.",
         ));
@@ -176,7 +169,7 @@ pub async fn update(
         row.content = content(text)?;
     }
     if let Some(date) = effective_date {
-        if date < today(state) {
+        if date < state.today() {
             return Err(AppError::bad_input(
                 "effectiveDate",
                 "A version not yet in effect can be moved to today at the earliest.",
@@ -211,7 +204,7 @@ pub async fn update(
         .set(row.clone().into_active_model().reset_all())
         .filter(document::Column::Id.eq(id))
         .filter(document::Column::UpdatedAt.eq(seen))
-        .filter(document::Column::EffectiveDate.gt(today(state)))
+        .filter(document::Column::EffectiveDate.gt(state.today()))
         .exec(&state.db)
         .await?;
     if updated.rows_affected == 0 {
@@ -234,7 +227,7 @@ pub async fn delete(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<bo
         .to_owned();
     let deleted = document::Entity::delete_many()
         .filter(document::Column::Id.eq(id))
-        .filter(document::Column::EffectiveDate.gt(today(state)))
+        .filter(document::Column::EffectiveDate.gt(state.today()))
         .filter(Expr::exists(newer).not())
         .exec(&state.db)
         .await?;

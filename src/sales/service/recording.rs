@@ -24,6 +24,7 @@ async fn apply(
     db: &impl ConnectionTrait,
     sale: &mut sale::Model,
     d: &SaleDetails,
+    today: NaiveDate,
 ) -> AppResult<()> {
     if let Some(v) = d.price {
         sale.price_cents = money::cents("price", v, true)?;
@@ -32,7 +33,7 @@ async fn apply(
         }
     }
     if let Some(v) = d.sold_on {
-        if v > clock::now().date_naive() {
+        if v > today {
             return Err(AppError::bad_input(
                 "soldOn",
                 "A sale cannot be dated in the future.",
@@ -168,7 +169,7 @@ pub async fn record_sale(
         created_at: now,
         updated_at: now,
     };
-    apply(&state.db, &mut sale, d).await?;
+    apply(&state.db, &mut sale, d, state.today()).await?;
     if unit.status == UnitStatus::Sold {
         return Err(already_sold());
     }
@@ -230,7 +231,7 @@ pub async fn update_sale(
     if !identity.is_staff() && !own_private {
         return Err(AppError::forbidden("Only staff change dealership sales."));
     }
-    apply(&state.db, &mut sale, &details).await?;
+    apply(&state.db, &mut sale, &details, state.today()).await?;
     sale.updated_at = clock::now();
     let txn = state.db.begin().await?;
     // Never below what its payments hold.

@@ -29,12 +29,8 @@ pub struct NewUnit {
     pub owner_id: Option<Uuid>,
 }
 
-pub(super) fn this_year() -> i32 {
-    clock::now().year()
-}
-
 /// Applies the details onto a unit (new or existing), checking each value.
-pub(super) fn apply(unit: &mut unit::Model, d: &UnitDetails) -> AppResult<()> {
+pub(super) fn apply(unit: &mut unit::Model, d: &UnitDetails, today: NaiveDate) -> AppResult<()> {
     if let Some(v) = &d.make {
         unit.make = input::required("make", v, 60)?;
     }
@@ -45,7 +41,7 @@ pub(super) fn apply(unit: &mut unit::Model, d: &UnitDetails) -> AppResult<()> {
         unit.trim = input::optional("trim", Some(v), 60)?;
     }
     if let Some(v) = d.year {
-        unit.year = types::year(v, this_year())?;
+        unit.year = types::year(v, today.year())?;
     }
     if let Some(v) = d.mileage {
         unit.mileage = types::mileage(v)?;
@@ -70,7 +66,7 @@ pub(super) fn apply(unit: &mut unit::Model, d: &UnitDetails) -> AppResult<()> {
         unit.location = input::optional("location", Some(v), 120)?;
     }
     if let Some(v) = d.purchase_date {
-        if v > clock::now().date_naive() {
+        if v > today {
             return Err(AppError::bad_input(
                 "purchaseDate",
                 "Purchase date cannot be in the future.",
@@ -143,7 +139,7 @@ pub async fn create_unit(
         make: input::required("make", make, 60)?,
         model: input::required("model", model, 60)?,
         trim: None,
-        year: types::year(year, this_year())?,
+        year: types::year(year, state.today().year())?,
         mileage: types::mileage(mileage)?,
         fuel_type: None,
         body_type: None,
@@ -162,7 +158,7 @@ pub async fn create_unit(
         updated_at: now,
         search_text: None,
     };
-    apply(&mut unit, &new.details)?;
+    apply(&mut unit, &new.details, state.today())?;
     let taken = unit::Entity::find()
         .filter(unit::Column::Vin.eq(unit.vin.as_str()))
         .count(&state.db)
@@ -276,7 +272,7 @@ pub(super) async fn save(
     status: Option<UnitStatus>,
 ) -> AppResult<unit::Model> {
     let mut after = before.clone();
-    apply(&mut after, &details)?;
+    apply(&mut after, &details, state.today())?;
     if let Some(s) = status {
         after.status = s;
         if s == UnitStatus::Inactive {

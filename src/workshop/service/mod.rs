@@ -323,11 +323,7 @@ pub async fn create_record(
                 "Only past history is recorded as completed; start and complete new work instead.",
             ));
         }
-        if new
-            .details
-            .scheduled_for
-            .is_some_and(|d| d < now.date_naive())
-        {
+        if new.details.scheduled_for.is_some_and(|d| d < state.today()) {
             return Err(AppError::bad_input(
                 "scheduledFor",
                 "Work cannot be scheduled in the past.",
