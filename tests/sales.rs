@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::common::{code, Actor, TestApp};
+use crate::common::{code, field, Actor, TestApp};
 
 const RECORD: &str = "mutation($i: RecordSaleInput!) { recordSale(input: $i) { id price commissionRate commissionAmount salesperson { id } buyer { id } unit { status isListed } } }";
 
@@ -348,31 +348,21 @@ async fn a_date_in_the_future_means_after_the_shops_today_not_utcs() {
     let staff = app.staff(&admin).await;
 
     let unit = listed_unit(&app, &staff).await;
-    let r = app
-        .gql_as(
-            &staff.access,
-            RECORD,
-            json!({ "i": sale(&unit, "100", &tomorrow.to_string()) }),
-        )
-        .await;
-    assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
-    assert_eq!(r["errors"][0]["extensions"]["field"], "soldOn", "{r}");
-    let r = app
-        .gql_as(
-            &staff.access,
-            RECORD,
-            json!({ "i": sale(&unit, "100", &today.to_string()) }),
-        )
-        .await;
+    let sold_on = |day: chrono::NaiveDate| json!({ "i": sale(&unit, "100", &day.to_string()) });
+    let r = app.gql_as(&staff.access, RECORD, sold_on(tomorrow)).await;
+    assert_eq!((code(&r), field(&r)), ("BAD_USER_INPUT", "soldOn"), "{r}");
+    let r = app.gql_as(&staff.access, RECORD, sold_on(today)).await;
     assert_eq!(r["data"]["recordSale"]["unit"]["status"], "SOLD", "{r}");
 
+    let bought_on = |day| json!({ "purchaseDate": day });
     let r = app
-        .try_create_unit(&staff.access, json!({ "purchaseDate": tomorrow }))
+        .try_create_unit(&staff.access, bought_on(tomorrow))
         .await;
-    assert_eq!(code(&r), "BAD_USER_INPUT", "{r}");
-    assert_eq!(r["errors"][0]["extensions"]["field"], "purchaseDate", "{r}");
-    let r = app
-        .try_create_unit(&staff.access, json!({ "purchaseDate": today }))
-        .await;
+    assert_eq!(
+        (code(&r), field(&r)),
+        ("BAD_USER_INPUT", "purchaseDate"),
+        "{r}"
+    );
+    let r = app.try_create_unit(&staff.access, bought_on(today)).await;
     assert!(r["data"]["createUnit"]["id"].is_string(), "{r}");
 }
